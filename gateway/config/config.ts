@@ -1,0 +1,148 @@
+/**
+ * The one typed configuration of the process, read from the environment (and `.env` if present).
+ *
+ * Called once by server.ts at start-up; the result is frozen and handed to every component (workers
+ * get the plain object through workerData). A bad value stops start-up with a ConfigError that names
+ * the variable and the value. Thread-safety: pure function over an env record.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { type SymbolSpec, SymbolTable } from '../symbols/SymbolTable.js';
+
+export type Durability = 'async' | 'sync';
+export type DatabaseMode = 'embedded' | 'external' | 'none';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Where orders and fills are persisted: the embedded PostgreSQL, DATABASE_URL, or nowhere (DB=none). */
+  readonly database: DatabaseMode;
+  /** Set when database is 'external'. */
+  readonly databaseUrl: string | undefined;
+  /** HS256 secret; unset means the zero-config demo mode (demo accounts and tokens printed at start). */
+  readonly jwtSecret: string | undefined;
+  readonly logLevel: LogLevel;
+  /** Number of engine worker threads. */
+  readonly shards: number;
+  readonly durability: Durability;
+  /** Absolute path of the data directory (WAL, snapshots, embedded PostgreSQL). */
+  readonly dataDir: string;
+  /** Where the symbols came from: a file path or 'demo'. */
+  readonly symbolsSource: string;
+  readonly symbols: readonly SymbolSpec[];
+  /** NODE_ENV === 'production'. */
+  readonly production: boolean;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const MAX_SHARDS = 64;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Loads `.env` from `cwd` into process.env (variables already set win), using Node's own loader.
+ * Returns whether a file was read.
+ */
+export function loadDotEnv(cwd = process.cwd()): boolean {
+  const path = resolve(cwd, '.env');
+  if (!existsSync(path)) return false;
+  const before = { ...process.env };
+  process.loadEnvFile(path);
+  // Note: process.loadEnvFile overrides existing variables; restore them so the real environment wins.
+  for (const [k, v] of Object.entries(before)) process.env[k] = v;
+  return true;
+}
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const port = intVar(env, 'PORT', 8080, 0, 65535);
+  const host = stringVar(env, 'HOST', '0.0.0.0');
+  const db = env.DB;
+  if (db !== undefined && db !== '' && db !== 'none' && db !== 'postgres') {
+    throw new ConfigError(`DB must be "none" or "postgres", got DB=${JSON.stringify(db)}`);
+  }
+  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(
+      `DATABASE_URL must start with postgres:// or postgresql://, got ${mask(databaseUrl)}`,
+    );
+  }
+  if (db === 'none' && databaseUrl !== undefined) {
+    throw new ConfigError('DB=none and DATABASE_URL are both set: choose one');
+  }
+  const database: DatabaseMode = db === 'none' ? 'none' : databaseUrl !== undefined ? 'external' : 'embedded';
+  const jwtSecret = nonEmpty(env.JWT_SECRET);
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError(`JWT_SECRET must be at least 32 characters for HS256, got ${jwtSecret.length}`);
+  }
+  const logLevel = stringVar(env, 'LOG_LEVEL', 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(
+      `LOG_LEVEL must be one of ${LOG_LEVELS.join('|')}, got LOG_LEVEL=${JSON.stringify(logLevel)}`,
+    );
+  }
+  const shards = intVar(env, 'SHARDS', 1, 1, MAX_SHARDS);
+  const durability = stringVar(env, 'DURABILITY', 'async');
+  if (durability !== 'async' && durability !== 'sync') {
+    throw new ConfigError(
+      `DURABILITY must be "async" or "sync", got DURABILITY=${JSON.stringify(durability)}`,
+    );
+  }
+  const dataDir = resolve(cwd, stringVar(env, 'DATA_DIR', './data'));
+  const symbolsPath = nonEmpty(env.SYMBOLS);
+  const table =
+    symbolsPath === undefined ? SymbolTable.demo() : SymbolTable.fromFile(resolve(cwd, symbolsPath));
+  return Object.freeze({
+    port,
+    host,
+    database,
+    databaseUrl,
+    jwtSecret,
+    logLevel,
+    shards,
+    durability,
+    dataDir,
+    symbolsSource: symbolsPath === undefined ? 'demo' : resolve(cwd, symbolsPath),
+    symbols: table.symbols,
+    production: env.NODE_ENV === 'production',
+  });
+}
+
+/** The config as it may be logged: secrets masked. */
+export function describeConfig(c: Config): Record<string, unknown> {
+  return {
+    port: c.port,
+    host: c.host,
+    database: c.database,
+    databaseUrl: c.databaseUrl === undefined ? undefined : mask(c.databaseUrl),
+    jwt: c.jwtSecret === undefined ? 'demo (no JWT_SECRET)' : 'HS256',
+    logLevel: c.logLevel,
+    shards: c.shards,
+    durability: c.durability,
+    dataDir: c.dataDir,
+    symbols: `${c.symbolsSource}: ${c.symbols.map((s) => s.name).join(', ')}`,
+  };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function stringVar(env: Env, name: string, fallback: string): string {
+  return nonEmpty(env[name]) ?? fallback;
+}
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be an integer ${min}..${max}, got ${name}=${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+/** Hides the password in a connection URL. */
+function mask(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

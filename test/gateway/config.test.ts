@@ -1,0 +1,109 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { describeConfig, loadConfig, loadDotEnv } from '../../gateway/config/config.js';
+import { ConfigError } from '../../gateway/errors.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'exc-config-'));
+
+t.test('defaults: the zero-config start', async (t) => {
+  const c = loadConfig({}, cwd);
+  t.equal(c.port, 8080);
+  t.equal(c.host, '0.0.0.0');
+  t.equal(c.database, 'embedded');
+  t.equal(c.databaseUrl, undefined);
+  t.equal(c.jwtSecret, undefined);
+  t.equal(c.logLevel, 'info');
+  t.equal(c.shards, 1);
+  t.equal(c.durability, 'async');
+  t.equal(c.dataDir, join(cwd, 'data'));
+  t.same(
+    c.symbols.map((s) => s.name),
+    ['BTC/USD', 'ETH/USD', 'SOL/USD'],
+  );
+  t.ok(Object.isFrozen(c));
+});
+
+t.test('every variable is read', async (t) => {
+  const c = loadConfig(
+    {
+      PORT: '9001',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgres://u:secret@127.0.0.1:5432/test',
+      JWT_SECRET: 'x'.repeat(32),
+      LOG_LEVEL: 'debug',
+      SHARDS: '4',
+      DURABILITY: 'sync',
+      DATA_DIR: '/var/lib/exchange',
+      NODE_ENV: 'production',
+    },
+    cwd,
+  );
+  t.equal(c.port, 9001);
+  t.equal(c.host, '127.0.0.1');
+  t.equal(c.database, 'external');
+  t.equal(c.jwtSecret?.length, 32);
+  t.equal(c.logLevel, 'debug');
+  t.equal(c.shards, 4);
+  t.equal(c.durability, 'sync');
+  t.equal(c.dataDir, '/var/lib/exchange');
+  t.equal(c.production, true);
+  const shown = describeConfig(c);
+  t.equal(shown.databaseUrl, 'postgres://u:***@127.0.0.1:5432/test', 'password masked');
+  t.notMatch(JSON.stringify(shown), /secret|xxxx/, 'no secret in the logged config');
+});
+
+t.test('DB=none selects the no-database mode', async (t) => {
+  t.equal(loadConfig({ DB: 'none' }, cwd).database, 'none');
+});
+
+t.test('a bad value names the variable and the value', async (t) => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'eighty' }, /PORT.*"eighty"/],
+    [{ PORT: '70000' }, /PORT.*"70000"/],
+    [{ SHARDS: '0' }, /SHARDS.*"0"/],
+    [{ SHARDS: '-1' }, /SHARDS/],
+    [{ DURABILITY: 'fast' }, /DURABILITY.*"fast"/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL.*"loud"/],
+    [{ DB: 'mysql' }, /DB.*"mysql"/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
+    [{ DB: 'none', DATABASE_URL: 'postgres://x/y' }, /DB=none and DATABASE_URL/],
+    [{ JWT_SECRET: 'short' }, /JWT_SECRET.*32/],
+    [{ SYMBOLS: 'missing.json' }, /SYMBOLS=.*missing\.json/],
+  ];
+  for (const [env, re] of cases) {
+    t.throws(
+      () => loadConfig(env, cwd),
+      { name: 'ConfigError', code: 'EXC_ERR_CONFIG', message: re },
+      JSON.stringify(env),
+    );
+  }
+});
+
+t.test('SYMBOLS reads a JSON file', async (t) => {
+  const file = join(cwd, 'symbols.json');
+  writeFileSync(
+    file,
+    JSON.stringify([{ id: 7, name: 'DOGE/USD', tickSize: '0.00001', lotSize: '1', maxQty: '1000000' }]),
+  );
+  const c = loadConfig({ SYMBOLS: 'symbols.json' }, cwd);
+  t.equal(c.symbols.length, 1);
+  t.match(c.symbols[0], { id: 7, name: 'DOGE/USD', minQtyLots: 1, maxQtyLots: 1_000_000 });
+  writeFileSync(file, '{not json');
+  t.throws(() => loadConfig({ SYMBOLS: file }, cwd), ConfigError);
+});
+
+t.test('.env is read with Node’s loader; the real environment wins', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'exc-dotenv-'));
+  t.equal(loadDotEnv(dir), false, 'no file, nothing read');
+  writeFileSync(join(dir, '.env'), 'EXC_TEST_A=from-file\nEXC_TEST_B=from-file\n');
+  process.env.EXC_TEST_B = 'from-env';
+  t.teardown(() => {
+    delete process.env.EXC_TEST_A;
+    delete process.env.EXC_TEST_B;
+  });
+  t.equal(loadDotEnv(dir), true);
+  t.equal(process.env.EXC_TEST_A, 'from-file');
+  t.equal(process.env.EXC_TEST_B, 'from-env');
+});
