@@ -1,0 +1,927 @@
+/**
+ * The fast matching engine of one shard: consumes command records, emits event records.
+ *
+ * Pure and deterministic: no I/O, no clock (time comes from command timestamps), no randomness.
+ * It owns the shard's preallocated pools (orders, levels), the order-id, client-order-id and account
+ * indexes, the GTD heap and one OrderBook per symbol. Per command it allocates nothing (the level
+ * pool and the market-data scratch double in the rare command that outgrows them; ADD_SYMBOL
+ * allocates its book). Behaviour is specified in docs/matching.md; section numbers below refer to it.
+ *
+ * Called by the shard worker loop (commands from the inbound ring, events to the outbound ring), by
+ * the WAL replayer and by tests, all through `process()`.
+ * Thread-safety: single-threaded; an instance belongs to the thread that drives it.
+ */
+import { EngineConfigError } from '../EngineError.js';
+import { Reason } from '../ResultCodes.js';
+import * as C from '../records/CommandRecord.js';
+import { COMMAND_SIZE, CommandType } from '../records/CommandRecord.js';
+import { EventType } from '../records/EventRecord.js';
+import { OrderFlags, OrderType, Side, StpMode, TimeInForce } from '../records/OrderCodes.js';
+import { MAX_SHARD_ID, SHARD_SHIFT } from '../records/OrderId.js';
+import { AccountTable } from './AccountTable.js';
+import { ClientOrderIdIndex } from './ClientOrderIdIndex.js';
+import type { Engine, EngineConfig } from './Engine.js';
+import type { EventSink } from './EventSink.js';
+import { EventWriter } from './EventWriter.js';
+import { ExpiryHeap } from './ExpiryHeap.js';
+import { LevelPool } from './LevelPool.js';
+import { LadderKind, OrderBook } from './OrderBook.js';
+import { OrderIdIndex } from './OrderIdIndex.js';
+import { NIL, OrderPool, OrderState } from './OrderPool.js';
+import type { PriceLadder } from './PriceLadder.js';
+import { StateHasher } from './StateHasher.js';
+
+/** Symbol ids are 1..MAX_SYMBOL_ID (section 1). */
+export const MAX_SYMBOL_ID = 65535;
+/** `maxPrice - minPrice` must be below this (section 5.6). */
+export const MAX_PRICE_RANGE = 2 ** 24;
+
+const MAX_TICK = MAX_PRICE_RANGE - 1;
+const KEY_SYMBOL = 2 ** 26;
+const KEY_ASK = 2 ** 25;
+const isInt = Number.isSafeInteger;
+
+/** Engine construction options: the contract's capacities plus tuning that does not change behaviour. */
+export interface MatchingEngineOptions extends EngineConfig {
+  /** Initial level-pool size (it doubles on demand). Default min(maxOrders, 65536). */
+  readonly initialLevels?: number;
+}
+
+export function checkConfig(config: EngineConfig): void {
+  const { shardId, maxSymbols } = config;
+  if (!Number.isInteger(shardId) || shardId < 0 || shardId > MAX_SHARD_ID) {
+    throw new EngineConfigError(`shardId must be an integer in 0..${MAX_SHARD_ID}, got ${shardId}`);
+  }
+  if (!Number.isInteger(maxSymbols) || maxSymbols < 1 || maxSymbols > MAX_SYMBOL_ID) {
+    throw new EngineConfigError(`maxSymbols must be an integer in 1..${MAX_SYMBOL_ID}, got ${maxSymbols}`);
+  }
+}
+
+export class MatchingEngine implements Engine {
+  private readonly idBase: number;
+  private readonly maxSymbols: number;
+  private readonly orders: OrderPool;
+  private readonly levels: LevelPool;
+  private readonly byId: OrderIdIndex;
+  private readonly byClientId: ClientOrderIdIndex;
+  private readonly accounts: AccountTable;
+  private readonly expiry: ExpiryHeap;
+  private readonly out: EventWriter;
+  private readonly books: OrderBook[];
+  /** symbolId -> book index + 1 (0 = unknown). */
+  private readonly bookBySymbol: Int32Array;
+  /** Scratch for one stop-trigger wave (section 7). */
+  private readonly wave: Int32Array;
+  private orderCounter: number;
+  private tradeCounter: number;
+  private now: number;
+  /** Incremented per command; levels and books remember the epoch that first touched them. */
+  private epoch: number;
+  /** Levels touched by the current command (market data, section 8). */
+  private dirty: Int32Array;
+  /** Sort keys of the first 16 dirty levels (insertion sort scratch). */
+  private readonly dirtyKeys: Float64Array;
+  private dirtyCount: number;
+  /** Comparator of dirty level slots for the native sort, bound once. */
+  private readonly byKey: (a: number, b: number) => number;
+  /** Fills since the last stop evaluation: whether any, and their price range (section 7). */
+  private traded: boolean;
+  private tradeHi: number;
+  private tradeLo: number;
+
+  constructor(options: MatchingEngineOptions) {
+    checkConfig(options);
+    this.idBase = options.shardId * SHARD_SHIFT;
+    this.maxSymbols = options.maxSymbols;
+    this.orders = new OrderPool(options.maxOrders);
+    this.levels = new LevelPool(this.orders, options.initialLevels ?? Math.min(options.maxOrders, 65536));
+    this.byId = new OrderIdIndex(this.orders);
+    this.byClientId = new ClientOrderIdIndex(this.orders);
+    this.accounts = new AccountTable(this.orders, options.maxAccounts);
+    this.expiry = new ExpiryHeap(this.orders);
+    this.out = new EventWriter(this.orders);
+    this.books = [];
+    this.bookBySymbol = new Int32Array(MAX_SYMBOL_ID + 1);
+    this.wave = new Int32Array(options.maxOrders);
+    this.orderCounter = 0;
+    this.tradeCounter = 0;
+    this.now = 0;
+    this.epoch = 0;
+    this.dirty = new Int32Array(1024);
+    this.dirtyKeys = new Float64Array(16);
+    this.dirtyCount = 0;
+    this.byKey = (a: number, b: number) => this.keyOf(a) - this.keyOf(b);
+    this.traded = false;
+    this.tradeHi = 0;
+    this.tradeLo = 0;
+  }
+
+  get sequence(): number {
+    return this.out.seq;
+  }
+
+  process(cmd: DataView, off: number, sink: EventSink): number {
+    if (!(off >= 0 && off + COMMAND_SIZE <= cmd.byteLength)) C.checkCapacity(cmd, off);
+    const out = this.out;
+    out.begin(sink, C.readCorrelationId(cmd, off), C.readSessionId(cmd, off));
+    this.epoch++;
+    this.traded = false;
+    // Step 1: time (section 3).
+    const ts = C.readTimestamp(cmd, off);
+    if (ts > this.now && isInt(ts)) {
+      this.now = ts;
+      out.now = ts;
+      this.expireDue();
+    }
+    // Steps 2-3: a handler returns Reason.NONE or the reason of its REJECTED event.
+    let reason: number;
+    switch (C.readType(cmd, off)) {
+      case CommandType.NEW_ORDER:
+        reason = this.newOrder(cmd, off);
+        break;
+      case CommandType.CANCEL:
+        reason = this.cancel(cmd, off, false);
+        break;
+      case CommandType.CANCEL_BY_CLIENT_ID:
+        reason = this.cancel(cmd, off, true);
+        break;
+      case CommandType.AMEND:
+        reason = this.amend(cmd, off);
+        break;
+      case CommandType.MASS_CANCEL:
+        reason = this.massCancel(cmd, off);
+        break;
+      case CommandType.TIME_ADVANCE:
+        reason = Reason.NONE;
+        break;
+      case CommandType.ADD_SYMBOL:
+        reason = this.addSymbol(cmd, off);
+        break;
+      default:
+        reason = Reason.UNKNOWN_COMMAND;
+    }
+    if (reason !== Reason.NONE) out.reject(cmd, off, reason);
+    // Step 4.
+    if (this.dirtyCount > 0) this.flushMarketData();
+    sink.commit();
+    return out.count;
+  }
+
+  // ---------------------------------------------------------------- commands (section 5)
+
+  private bookIndex(symbolId: number): number {
+    return symbolId <= MAX_SYMBOL_ID ? this.bookBySymbol[symbolId] - 1 : -1;
+  }
+
+  private newOrder(c: DataView, co: number): number {
+    const out = this.out;
+    const bi = this.bookIndex(C.readSymbolId(c, co));
+    if (bi < 0) return Reason.UNKNOWN_SYMBOL;
+    const book = this.books[bi];
+    const side = C.readSide(c, co);
+    if (side !== Side.BUY && side !== Side.SELL) return Reason.INVALID_SIDE;
+    const type = C.readOrderType(c, co);
+    if (type < OrderType.LIMIT || type > OrderType.STOP_LIMIT) return Reason.INVALID_ORDER_TYPE;
+    const tif = C.readTimeInForce(c, co);
+    const resting = tif === TimeInForce.GTC || tif === TimeInForce.GTD;
+    if (
+      tif < TimeInForce.GTC ||
+      tif > TimeInForce.GTD ||
+      (type === OrderType.MARKET && resting) ||
+      (type === OrderType.STOP && !resting)
+    ) {
+      return Reason.INVALID_TIME_IN_FORCE;
+    }
+    const flags = C.readFlags(c, co);
+    const postOnly = (flags & OrderFlags.POST_ONLY) !== 0;
+    if ((flags & ~OrderFlags.ALL) !== 0 || (postOnly && (type !== OrderType.LIMIT || !resting))) {
+      return Reason.INVALID_FLAGS;
+    }
+    const stp = C.readStpMode(c, co);
+    if (stp > StpMode.DECREMENT) return Reason.INVALID_STP_MODE;
+    const clientId = C.readClientOrderId(c, co) + 0; // Note: + 0 turns -0 into 0.
+    if (!isInt(clientId) || clientId < 0) return Reason.INVALID_CLIENT_ORDER_ID;
+    const qty = C.readQuantity(c, co);
+    if (!isInt(qty) || qty < 1) return Reason.INVALID_QUANTITY;
+    if (qty < book.minQty) return Reason.QUANTITY_BELOW_MIN;
+    if (qty > book.maxQty) return Reason.QUANTITY_ABOVE_MAX;
+    const hasLimit = type === OrderType.LIMIT || type === OrderType.STOP_LIMIT;
+    const price = C.readPrice(c, co);
+    if (hasLimit) {
+      if (!isInt(price) || price < 1) return Reason.INVALID_PRICE;
+      if (price < book.minPrice || price > book.maxPrice) return Reason.PRICE_OUT_OF_RANGE;
+    } else if (price !== 0) {
+      return Reason.INVALID_PRICE;
+    }
+    const isStop = type === OrderType.STOP || type === OrderType.STOP_LIMIT;
+    const stopPrice = C.readStopPrice(c, co);
+    if (isStop) {
+      if (!isInt(stopPrice) || stopPrice < 1) return Reason.INVALID_STOP_PRICE;
+      if (stopPrice < book.minPrice || stopPrice > book.maxPrice) {
+        return Reason.PRICE_OUT_OF_RANGE;
+      }
+    } else if (stopPrice !== 0) {
+      return Reason.INVALID_STOP_PRICE;
+    }
+    const display = C.readDisplayQty(c, co);
+    if (display !== 0 && (!isInt(display) || display < 1 || display > qty || !hasLimit || !resting)) {
+      return Reason.INVALID_DISPLAY_QTY;
+    }
+    const minQty = C.readMinQty(c, co);
+    if (
+      minQty !== 0 &&
+      (!isInt(minQty) ||
+        minQty < 1 ||
+        minQty > qty ||
+        (type !== OrderType.LIMIT && type !== OrderType.MARKET))
+    ) {
+      return Reason.INVALID_MIN_QTY;
+    }
+    const expire = C.readExpireTime(c, co);
+    if (tif === TimeInForce.GTD) {
+      if (!isInt(expire)) return Reason.INVALID_EXPIRE_TIME;
+      if (expire <= this.now) return Reason.EXPIRE_TIME_IN_PAST;
+    } else if (expire !== 0) {
+      return Reason.INVALID_EXPIRE_TIME;
+    }
+    const ref = book.reference();
+    if (hasLimit && !inBand(book, price, ref)) return Reason.PRICE_OUTSIDE_BAND;
+    if (book.maxNotional > 0) {
+      const p = hasLimit ? price : ref;
+      if (p > 0 && p * qty > book.maxNotional) return Reason.MAX_NOTIONAL_EXCEEDED;
+    }
+    if (isStop) {
+      const last = book.lastTradePrice;
+      if (last > 0 && (side === Side.BUY ? last >= stopPrice : last <= stopPrice)) {
+        return Reason.STOP_ALREADY_TRIGGERED;
+      }
+    }
+    const account = C.readAccountId(c, co);
+    if (clientId !== 0 && this.byClientId.find(bi, account, clientId) >= 0) {
+      return Reason.DUPLICATE_CLIENT_ORDER_ID;
+    }
+    if (postOnly && crosses(book, side, price)) return Reason.POST_ONLY_WOULD_TAKE;
+    const accounts = this.accounts;
+    let acct = accounts.find(account);
+    if (acct < 0 && accounts.size === accounts.capacity) return Reason.ACCOUNT_TABLE_FULL;
+    const o = this.orders;
+    if (o.used === o.capacity) return Reason.ORDER_POOL_FULL;
+    if (acct < 0) acct = accounts.add(account);
+
+    const s = o.alloc();
+    o.id[s] = this.idBase + ++this.orderCounter;
+    o.clientId[s] = clientId;
+    o.price[s] = hasLimit ? price : 0;
+    o.stopPrice[s] = isStop ? stopPrice : 0;
+    o.quantity[s] = qty;
+    o.leaves[s] = qty;
+    o.display[s] = display === 0 ? 0 : display;
+    o.visible[s] = display > 0 && display < qty ? display : qty;
+    o.expireTime[s] = tif === TimeInForce.GTD ? expire : 0;
+    o.account[s] = account;
+    o.session[s] = C.readSessionId(c, co);
+    o.group[s] = C.readTradeGroup(c, co);
+    o.book[s] = bi;
+    o.side[s] = side;
+    o.type[s] = type;
+    o.tif[s] = tif;
+    o.flags[s] = flags;
+    o.stp[s] = stp;
+    this.byId.insert(s);
+    if (clientId !== 0) this.byClientId.insert(s);
+    accounts.append(acct, s);
+    if (tif === TimeInForce.GTD) this.expiry.push(s);
+    out.order(EventType.ACCEPTED, Reason.NONE, s, book.symbolId, false);
+    if (isStop) {
+      o.state[s] = OrderState.STOP;
+      const ladder = side === Side.BUY ? book.buyStops : book.sellStops;
+      const l = ladder.ensureLevel(stopPrice);
+      this.levels.append(l, s);
+      if (this.levels.count[l] === 1) ladder.activate(stopPrice);
+      return Reason.NONE;
+    }
+    o.state[s] = OrderState.TAKER;
+    this.execute(book, s, minQty === 0 ? 0 : minQty);
+    if (this.traded) this.runStops(book);
+    return Reason.NONE;
+  }
+
+  private cancel(c: DataView, co: number, byClientId: boolean): number {
+    const bi = this.bookIndex(C.readSymbolId(c, co));
+    if (bi < 0) return Reason.UNKNOWN_SYMBOL;
+    const account = C.readAccountId(c, co);
+    let s: number;
+    if (byClientId) {
+      const clientId = C.readClientOrderId(c, co);
+      s = clientId === 0 ? -1 : this.byClientId.find(bi, account, clientId);
+    } else {
+      s = this.findOwned(bi, account, C.readOrderId(c, co));
+    }
+    if (s < 0) return Reason.ORDER_NOT_FOUND;
+    this.cancelOpen(this.books[bi], s, EventType.CANCELLED, Reason.USER_CANCEL);
+    return Reason.NONE;
+  }
+
+  /** Open order with this id in book `bi` owned by `account`, or -1. */
+  private findOwned(bi: number, account: number, orderId: number): number {
+    const s = this.byId.find(orderId);
+    if (s < 0) return -1;
+    const o = this.orders;
+    return o.book[s] === bi && o.account[s] === account ? s : -1;
+  }
+
+  private amend(c: DataView, co: number): number {
+    const out = this.out;
+    const bi = this.bookIndex(C.readSymbolId(c, co));
+    if (bi < 0) return Reason.UNKNOWN_SYMBOL;
+    const book = this.books[bi];
+    const s = this.findOwned(bi, C.readAccountId(c, co), C.readOrderId(c, co));
+    if (s < 0) return Reason.ORDER_NOT_FOUND;
+    const o = this.orders;
+    if (o.state[s] === OrderState.STOP) return Reason.AMEND_NOT_ALLOWED;
+    const newQty = C.readQuantity(c, co);
+    if (!isInt(newQty) || newQty < 1) return Reason.INVALID_QUANTITY;
+    if (newQty < book.minQty) return Reason.QUANTITY_BELOW_MIN;
+    if (newQty > book.maxQty) return Reason.QUANTITY_ABOVE_MAX;
+    const newPrice = C.readPrice(c, co);
+    if (!isInt(newPrice) || newPrice < 1) return Reason.INVALID_PRICE;
+    if (newPrice < book.minPrice || newPrice > book.maxPrice) return Reason.PRICE_OUT_OF_RANGE;
+    const oldPrice = o.price[s];
+    const moved = newPrice !== oldPrice;
+    if (moved && !inBand(book, newPrice, book.reference())) return Reason.PRICE_OUTSIDE_BAND;
+    if (book.maxNotional > 0 && newPrice * newQty > book.maxNotional) {
+      return Reason.MAX_NOTIONAL_EXCEEDED;
+    }
+    const filled = o.quantity[s] - o.leaves[s];
+    if (newQty <= filled) return Reason.AMEND_QTY_NOT_ABOVE_FILLED;
+    if (moved && (o.flags[s] & OrderFlags.POST_ONLY) !== 0 && crosses(book, o.side[s], newPrice)) {
+      return Reason.POST_ONLY_WOULD_TAKE;
+    }
+    const newLeaves = newQty - filled;
+    if (!moved && newQty <= o.quantity[s]) {
+      // Keeps priority (section 5.3).
+      const l = o.level[s];
+      this.touch(l);
+      o.quantity[s] = newQty;
+      o.leaves[s] = newLeaves;
+      const v = o.visible[s];
+      if (v > newLeaves) {
+        this.levels.qty[l] -= v - newLeaves;
+        o.visible[s] = newLeaves;
+      }
+      out.order(EventType.AMENDED, Reason.NONE, s, book.symbolId, false);
+      return Reason.NONE;
+    }
+    // Loses priority.
+    this.unqueue(book, s);
+    o.price[s] = newPrice;
+    o.quantity[s] = newQty;
+    o.leaves[s] = newLeaves;
+    o.visible[s] = visibleOf(o.display[s], newLeaves);
+    out.order(EventType.AMENDED, Reason.NONE, s, book.symbolId, false);
+    if (moved) {
+      o.state[s] = OrderState.TAKER;
+      if (this.matchLoop(book, s)) this.rest(book, s);
+      if (this.traded) this.runStops(book);
+    } else {
+      this.rest(book, s);
+    }
+    return Reason.NONE;
+  }
+
+  private massCancel(c: DataView, co: number): number {
+    const out = this.out;
+    const symbolId = C.readSymbolId(c, co);
+    let bi = -1;
+    if (symbolId !== 0) {
+      bi = this.bookIndex(symbolId);
+      if (bi < 0) return Reason.UNKNOWN_SYMBOL;
+    }
+    const side = C.readSide(c, co);
+    if (side > Side.SELL) return Reason.INVALID_SIDE;
+    const account = C.readAccountId(c, co);
+    const a = this.accounts.find(account);
+    let n = 0;
+    if (a >= 0) {
+      const o = this.orders;
+      let s = this.accounts.head[a];
+      while (s !== NIL) {
+        const next = o.accNext[s];
+        if ((bi < 0 || o.book[s] === bi) && (side === 0 || o.side[s] === side)) {
+          this.cancelOpen(this.books[o.book[s]], s, EventType.CANCELLED, Reason.MASS_CANCEL);
+          n++;
+        }
+        s = next;
+      }
+    }
+    out.massCancelDone(symbolId, side, account, n);
+    return Reason.NONE;
+  }
+
+  private addSymbol(c: DataView, co: number): number {
+    const out = this.out;
+    const symbolId = C.readSymbolId(c, co);
+    if (symbolId < 1 || symbolId > MAX_SYMBOL_ID) return Reason.INVALID_SYMBOL_CONFIG;
+    if (this.bookBySymbol[symbolId] !== 0) return Reason.SYMBOL_EXISTS;
+    const minPrice = c.getFloat64(co + C.SYM_MIN_PRICE, true);
+    const maxPrice = c.getFloat64(co + C.SYM_MAX_PRICE, true);
+    const minQty = c.getFloat64(co + C.SYM_MIN_QTY, true);
+    const maxQty = c.getFloat64(co + C.SYM_MAX_QTY, true);
+    const maxNotional = c.getFloat64(co + C.SYM_MAX_NOTIONAL, true) + 0;
+    const referencePrice = c.getFloat64(co + C.SYM_REFERENCE_PRICE, true) + 0;
+    const priceBandBps = c.getUint32(co + C.SYM_PRICE_BAND_BPS, true);
+    if (
+      !isInt(minPrice) ||
+      minPrice < 1 ||
+      !isInt(maxPrice) ||
+      maxPrice < minPrice ||
+      maxPrice - minPrice >= MAX_PRICE_RANGE ||
+      !isInt(minQty) ||
+      minQty < 1 ||
+      !isInt(maxQty) ||
+      maxQty < minQty ||
+      !isInt(maxNotional) ||
+      maxNotional < 0 ||
+      (referencePrice !== 0 &&
+        (!isInt(referencePrice) || referencePrice < minPrice || referencePrice > maxPrice))
+    ) {
+      return Reason.INVALID_SYMBOL_CONFIG;
+    }
+    if (this.books.length === this.maxSymbols) return Reason.SYMBOL_TABLE_FULL;
+    const index = this.books.length;
+    const config = {
+      symbolId,
+      minPrice,
+      maxPrice,
+      minQty,
+      maxQty,
+      maxNotional,
+      referencePrice,
+      priceBandBps,
+    };
+    this.books.push(new OrderBook(index, config, this.levels));
+    this.bookBySymbol[symbolId] = index + 1;
+    out.symbolAdded(symbolId, C.readAccountId(c, co));
+    return Reason.NONE;
+  }
+
+  // ---------------------------------------------------------------- execution (section 6)
+
+  /** Executes taker `s` (new LIMIT/MARKET or triggered stop), then rests or cancels its remainder. */
+  private execute(book: OrderBook, s: number, minQty: number): void {
+    const o = this.orders;
+    if (o.tif[s] === TimeInForce.FOK && !this.precheck(book, s, o.leaves[s])) {
+      this.cancelTaker(book, s, Reason.FOK_NOT_FILLABLE);
+      return;
+    }
+    if (minQty > 0 && !this.precheck(book, s, minQty)) {
+      this.cancelTaker(book, s, Reason.MIN_QTY_NOT_AVAILABLE);
+      return;
+    }
+    if (!this.matchLoop(book, s)) return;
+    const type = o.type[s];
+    const tif = o.tif[s];
+    if (
+      (type === OrderType.LIMIT || type === OrderType.STOP_LIMIT) &&
+      (tif === TimeInForce.GTC || tif === TimeInForce.GTD)
+    ) {
+      this.rest(book, s);
+    } else {
+      this.cancelTaker(book, s, Reason.IOC_UNFILLED);
+    }
+  }
+
+  /** Section 6.1 `precheck(needed)`. */
+  private precheck(book: OrderBook, s: number, needed: number): boolean {
+    const o = this.orders;
+    const lv = this.levels;
+    const buy = o.side[s] === Side.BUY;
+    const opp = buy ? book.asks : book.bids;
+    const anyPrice = o.price[s] === 0;
+    const limit = o.price[s];
+    const account = o.account[s];
+    const group = o.group[s];
+    let sum = 0;
+    for (let t = opp.best; t >= 0; t = opp.nextTick(t)) {
+      const p = t + opp.minPrice;
+      if (!anyPrice && (buy ? p > limit : p < limit)) return false;
+      for (let m = lv.head[opp.levelOf[t] - 1]; m !== NIL; m = o.next[m]) {
+        if (o.account[m] === account || (group !== 0 && o.group[m] === group)) return false;
+        sum += o.leaves[m];
+      }
+      if (sum >= needed) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Section 6.2. Returns true when the taker is still open with quantity left; false when it was
+   * closed (filled, or cancelled by STP).
+   */
+  private matchLoop(book: OrderBook, s: number): boolean {
+    const o = this.orders;
+    const lv = this.levels;
+    const out = this.out;
+    const buy = o.side[s] === Side.BUY;
+    const opp = buy ? book.asks : book.bids;
+    const anyPrice = o.price[s] === 0;
+    const limit = o.price[s];
+    const symbolId = book.symbolId;
+    for (;;) {
+      const t = opp.best;
+      if (t < 0) return true;
+      const price = t + opp.minPrice;
+      if (!anyPrice && (buy ? price > limit : price < limit)) return true;
+      const l = opp.levelOf[t] - 1;
+      const m = lv.head[l];
+      if (o.account[m] === o.account[s] || (o.group[s] !== 0 && o.group[m] === o.group[s])) {
+        if (!this.preventSelfTrade(book, s, m, l)) return false;
+        continue;
+      }
+      const takerLeaves = o.leaves[s];
+      const makerVisible = o.visible[m];
+      const q = Math.min(takerLeaves, makerVisible);
+      this.touch(l);
+      o.visible[m] = makerVisible - q;
+      o.leaves[m] -= q;
+      lv.qty[l] -= q;
+      o.leaves[s] = takerLeaves - q;
+      book.lastTradePrice = price;
+      if (!this.traded) {
+        this.traded = true;
+        this.tradeHi = price;
+        this.tradeLo = price;
+      } else if (price > this.tradeHi) {
+        this.tradeHi = price;
+      } else if (price < this.tradeLo) {
+        this.tradeLo = price;
+      }
+      out.match(true, this.idBase + ++this.tradeCounter, symbolId, price, q, m, s);
+      if (o.leaves[m] === 0) {
+        lv.unlink(l, m);
+        if (lv.count[l] === 0) opp.deactivate(price);
+        this.closeOrder(m);
+      } else if (o.visible[m] === 0) {
+        // Iceberg refill: new visible slice at the back of the level (section 6.2).
+        lv.unlink(l, m);
+        o.visible[m] = visibleOf(o.display[m], o.leaves[m]);
+        lv.append(l, m);
+      }
+      if (o.leaves[s] === 0) {
+        this.closeOrder(s);
+        return false;
+      }
+    }
+  }
+
+  /** Section 6.3. Returns true when the match loop continues. */
+  private preventSelfTrade(book: OrderBook, s: number, m: number, l: number): boolean {
+    const o = this.orders;
+    const mode = o.stp[s];
+    const takerLeaves = o.leaves[s];
+    const makerLeaves = o.leaves[m];
+    const q = Math.min(takerLeaves, makerLeaves);
+    const price = o.price[m];
+    const symbolId = book.symbolId;
+    switch (mode) {
+      case StpMode.EXPIRE_MAKER:
+        this.out.match(false, mode, symbolId, price, q, m, s);
+        this.cancelOpen(book, m, EventType.CANCELLED, Reason.SELF_TRADE);
+        return true;
+      case StpMode.EXPIRE_BOTH:
+        this.out.match(false, mode, symbolId, price, q, m, s);
+        this.cancelOpen(book, m, EventType.CANCELLED, Reason.SELF_TRADE);
+        this.cancelTaker(book, s, Reason.SELF_TRADE);
+        return false;
+      case StpMode.DECREMENT: {
+        this.touch(l);
+        const left = makerLeaves - q;
+        o.quantity[m] -= q;
+        o.leaves[m] = left;
+        const v = o.visible[m];
+        if (v > left) {
+          this.levels.qty[l] -= v - left;
+          o.visible[m] = left;
+        }
+        o.quantity[s] -= q;
+        o.leaves[s] = takerLeaves - q;
+        this.out.match(false, mode, symbolId, price, q, m, s);
+        if (left === 0) this.cancelOpen(book, m, EventType.CANCELLED, Reason.SELF_TRADE);
+        if (takerLeaves === q) {
+          this.cancelTaker(book, s, Reason.SELF_TRADE);
+          return false;
+        }
+        return true;
+      }
+      default:
+        this.out.match(false, StpMode.EXPIRE_TAKER, symbolId, price, q, m, s);
+        this.cancelTaker(book, s, Reason.SELF_TRADE);
+        return false;
+    }
+  }
+
+  /** Rests order `s` at the back of the level at its price. */
+  private rest(book: OrderBook, s: number): void {
+    const o = this.orders;
+    const ladder = o.side[s] === Side.BUY ? book.bids : book.asks;
+    const price = o.price[s];
+    const l = ladder.ensureLevel(price);
+    this.touch(l);
+    o.state[s] = OrderState.RESTING;
+    o.visible[s] = visibleOf(o.display[s], o.leaves[s]);
+    this.levels.append(l, s);
+    if (this.levels.count[l] === 1) ladder.activate(price);
+  }
+
+  // ---------------------------------------------------------------- stops (section 7)
+
+  private runStops(book: OrderBook): void {
+    const o = this.orders;
+    const wave = this.wave;
+    while (this.traded) {
+      this.traded = false;
+      let n = this.collectStops(book.buyStops, this.tradeHi, true, 0);
+      n = this.collectStops(book.sellStops, this.tradeLo, false, n);
+      for (let i = 0; i < n; i++) {
+        const s = wave[i];
+        o.state[s] = OrderState.TAKER;
+        this.out.order(EventType.TRIGGERED, Reason.NONE, s, book.symbolId, false);
+        this.execute(book, s, 0);
+      }
+    }
+  }
+
+  /** Moves every stop of `ladder` triggered by `bound` into the wave (stop-book order); returns the new length. */
+  private collectStops(ladder: PriceLadder, bound: number, isBuy: boolean, n: number): number {
+    const lv = this.levels;
+    const wave = this.wave;
+    for (;;) {
+      const t = ladder.best;
+      if (t < 0) return n;
+      const price = t + ladder.minPrice;
+      if (isBuy ? price > bound : price < bound) return n;
+      const l = ladder.levelOf[t] - 1;
+      for (let m = lv.head[l]; m !== NIL; m = lv.head[l]) {
+        lv.unlink(l, m);
+        wave[n++] = m;
+      }
+      ladder.deactivate(price);
+      ladder.drop(price);
+    }
+  }
+
+  // ---------------------------------------------------------------- removal and expiry
+
+  /** Step 1: expires due GTD orders in (expireTime, orderId) order. */
+  private expireDue(): void {
+    const heap = this.expiry;
+    const o = this.orders;
+    for (;;) {
+      const s = heap.peek();
+      if (s < 0 || o.expireTime[s] > this.now) return;
+      this.cancelOpen(this.books[o.book[s]], s, EventType.EXPIRED, Reason.GTD_EXPIRED);
+    }
+  }
+
+  /** Removes open (resting or stop) order `s`, emits CANCELLED/EXPIRED with `reason`, closes it. */
+  private cancelOpen(book: OrderBook, s: number, eventType: number, reason: number): void {
+    this.unqueue(book, s);
+    this.out.order(eventType, reason, s, book.symbolId, true);
+    this.closeOrder(s);
+  }
+
+  /** Emits CANCELLED for a taker (not queued anywhere) and closes it. */
+  private cancelTaker(book: OrderBook, s: number, reason: number): void {
+    this.out.order(EventType.CANCELLED, reason, s, book.symbolId, true);
+    this.closeOrder(s);
+  }
+
+  /** Takes order `s` out of its level (book or stop ladder). */
+  private unqueue(book: OrderBook, s: number): void {
+    const o = this.orders;
+    const lv = this.levels;
+    const l = o.level[s];
+    if (o.state[s] === OrderState.RESTING) {
+      this.touch(l);
+      lv.unlink(l, s);
+      if (lv.count[l] === 0) (o.side[s] === Side.BUY ? book.bids : book.asks).deactivate(o.price[s]);
+    } else {
+      lv.unlink(l, s);
+      if (lv.count[l] === 0) {
+        const ladder = o.side[s] === Side.BUY ? book.buyStops : book.sellStops;
+        ladder.deactivate(o.stopPrice[s]);
+        ladder.drop(o.stopPrice[s]);
+      }
+    }
+  }
+
+  /** Forgets order `s` (already out of every level): indexes, account list, GTD heap, pool. */
+  private closeOrder(s: number): void {
+    const o = this.orders;
+    this.accounts.unlink(this.accounts.find(o.account[s]), s);
+    this.byId.remove(s);
+    if (o.clientId[s] !== 0) this.byClientId.remove(s);
+    if (o.tif[s] === TimeInForce.GTD) this.expiry.remove(s);
+    o.release(s);
+  }
+
+  // ---------------------------------------------------------------- market data (section 8)
+
+  /** Remembers level `l`'s (qty, count) and its book's BBO before the current command changes them. */
+  private touch(l: number): void {
+    const lv = this.levels;
+    const epoch = this.epoch;
+    if (lv.epoch[l] === epoch) return;
+    lv.epoch[l] = epoch;
+    lv.oldQty[l] = lv.qty[l];
+    lv.oldCount[l] = lv.count[l];
+    this.books[lv.ladder[l] >> 2].recordBbo(epoch);
+    if (this.dirtyCount === this.dirty.length) this.growDirty();
+    this.dirty[this.dirtyCount++] = l;
+  }
+
+  private growDirty(): void {
+    const d = new Int32Array(this.dirty.length * 2);
+    d.set(this.dirty);
+    this.dirty = d;
+  }
+
+  /** Market-data order of a dirty level: symbolId, then bids (price descending), then asks (ascending). */
+  private keyOf(l: number): number {
+    const lv = this.levels;
+    const id = lv.ladder[l];
+    const book = this.books[id >> 2];
+    const tick = lv.price[l] - book.minPrice;
+    return book.symbolId * KEY_SYMBOL + ((id & 3) === LadderKind.BIDS ? MAX_TICK - tick : KEY_ASK + tick);
+  }
+
+  private flushMarketData(): void {
+    const n = this.dirtyCount;
+    this.dirtyCount = 0;
+    const lv = this.levels;
+    const dirty = this.dirty;
+    const keys = this.dirtyKeys;
+    // Sort the dirty level slots by keyOf(): insertion sort for the usual handful, native beyond.
+    if (n <= 16) {
+      for (let i = 0; i < n; i++) {
+        const l = dirty[i];
+        const k = this.keyOf(l);
+        let j = i - 1;
+        while (j >= 0 && keys[j] > k) {
+          keys[j + 1] = keys[j];
+          dirty[j + 1] = dirty[j];
+          j--;
+        }
+        keys[j + 1] = k;
+        dirty[j + 1] = l;
+      }
+    } else {
+      dirty.subarray(0, n).sort(this.byKey);
+    }
+    const out = this.out;
+    const books = this.books;
+    let current: OrderBook | null = null;
+    for (let i = 0; i < n; i++) {
+      const l = dirty[i];
+      const id = lv.ladder[l];
+      const book = books[id >> 2];
+      if (book !== current) {
+        if (current !== null) this.emitBbo(current);
+        current = book;
+      }
+      const qty = lv.qty[l];
+      const count = lv.count[l];
+      const price = lv.price[l];
+      const isAsk = (id & 3) === LadderKind.ASKS;
+      if (qty !== lv.oldQty[l] || count !== lv.oldCount[l]) {
+        out.l2(book.symbolId, isAsk ? Side.SELL : Side.BUY, price, qty, count);
+      }
+      if (count === 0) (isAsk ? book.asks : book.bids).drop(price);
+    }
+    if (current !== null) this.emitBbo(current);
+  }
+
+  private emitBbo(book: OrderBook): void {
+    if (!book.bboChanged()) return;
+    this.out.bbo(
+      book.symbolId,
+      book.bids.bestPrice(),
+      book.bestQty(book.bids),
+      book.asks.bestPrice(),
+      book.bestQty(book.asks),
+    );
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  l2(symbolId: number, side: number, out: Float64Array): number {
+    const bi = symbolId >= 1 ? this.bookIndex(symbolId) : -1;
+    if (bi < 0 || (side !== Side.BUY && side !== Side.SELL)) return 0;
+    const book = this.books[bi];
+    const ladder = side === Side.BUY ? book.bids : book.asks;
+    const lv = this.levels;
+    const max = Math.floor(out.length / 3);
+    let n = 0;
+    for (let t = ladder.best; t >= 0 && n < max; t = ladder.nextTick(t)) {
+      const l = ladder.levelOf[t] - 1;
+      out[3 * n] = t + ladder.minPrice;
+      out[3 * n + 1] = lv.qty[l];
+      out[3 * n + 2] = lv.count[l];
+      n++;
+    }
+    return n;
+  }
+
+  stateHash(): string {
+    const h = new StateHasher();
+    h.add(this.out.seq);
+    h.add(this.now);
+    h.add(this.orderCounter);
+    h.add(this.tradeCounter);
+    h.add(this.accounts.size);
+    h.add(this.books.length);
+    for (let symbolId = 1; symbolId <= MAX_SYMBOL_ID; symbolId++) {
+      const bi = this.bookBySymbol[symbolId] - 1;
+      if (bi < 0) continue;
+      const b = this.books[bi];
+      h.add(b.symbolId);
+      h.add(b.minPrice);
+      h.add(b.maxPrice);
+      h.add(b.minQty);
+      h.add(b.maxQty);
+      h.add(b.maxNotional);
+      h.add(b.referencePrice);
+      h.add(b.priceBandBps);
+      h.add(b.lastTradePrice);
+      this.hashBookSide(h, b.bids);
+      this.hashBookSide(h, b.asks);
+      this.hashStopSide(h, b.buyStops);
+      this.hashStopSide(h, b.sellStops);
+    }
+    return h.digest();
+  }
+
+  private hashBookSide(h: StateHasher, ladder: PriceLadder): void {
+    const lv = this.levels;
+    let levels = 0;
+    for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) levels++;
+    h.add(levels);
+    for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) {
+      const l = ladder.levelOf[t] - 1;
+      h.add(t + ladder.minPrice);
+      h.add(lv.qty[l]);
+      h.add(lv.count[l]);
+      for (let s = lv.head[l]; s !== NIL; s = this.orders.next[s]) this.hashOrder(h, s);
+    }
+  }
+
+  private hashStopSide(h: StateHasher, ladder: PriceLadder): void {
+    const lv = this.levels;
+    let count = 0;
+    for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) count += lv.count[ladder.levelOf[t] - 1];
+    h.add(count);
+    for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) {
+      for (let s = lv.head[ladder.levelOf[t] - 1]; s !== NIL; s = this.orders.next[s]) this.hashOrder(h, s);
+    }
+  }
+
+  private hashOrder(h: StateHasher, s: number): void {
+    const o = this.orders;
+    h.add(o.id[s]);
+    h.add(o.clientId[s]);
+    h.add(o.account[s]);
+    h.add(o.session[s]);
+    h.add(o.group[s]);
+    h.add(o.side[s]);
+    h.add(o.type[s]);
+    h.add(o.tif[s]);
+    h.add(o.flags[s]);
+    h.add(o.stp[s]);
+    h.add(o.price[s]);
+    h.add(o.stopPrice[s]);
+    h.add(o.quantity[s]);
+    h.add(o.quantity[s] - o.leaves[s]);
+    h.add(o.leaves[s]);
+    h.add(o.visible[s]);
+    h.add(o.display[s]);
+    h.add(o.expireTime[s]);
+  }
+}
+
+/** Visible slice of an order with `leaves` open: all of it, or one iceberg display slice. */
+function visibleOf(display: number, leaves: number): number {
+  return display > 0 && display < leaves ? display : leaves;
+}
+
+/** Section 5.1 step 15. */
+function inBand(book: OrderBook, price: number, ref: number): boolean {
+  const bps = book.priceBandBps;
+  if (bps === 0 || ref === 0) return true;
+  return Math.abs(price - ref) * 10000 <= ref * bps;
+}
+
+/** True when a `side` order at `price` would take liquidity (section 5.1 step 19). */
+function crosses(book: OrderBook, side: number, price: number): boolean {
+  if (side === Side.BUY) return book.asks.best >= 0 && book.asks.bestPrice() <= price;
+  return book.bids.best >= 0 && book.bids.bestPrice() >= price;
+}
