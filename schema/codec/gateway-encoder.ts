@@ -1,0 +1,343 @@
+// GatewayEncoder: builds gateway -> client frames (execution reports, market data, session replies).
+// The gateway keeps one per thread and reuses it for every outgoing frame; each method returns a view
+// of the encoder's buffer valid until the next call (ws.send copies it, so send it right away). The
+// per-order path — executionReport, bookUpdate, trade, bbo — does not allocate beyond the Builder's
+// vtable list; methods taking text (error, logonReject, symbolList) encode strings and do.
+// Not thread-safe.
+//
+// int64/uint64 values are numbers that must be integers in 0 .. 2^53-1 (SchemaError otherwise: a bug
+// upstream, never a rounded frame). Client order ids are two uint32 halves, echoed as received.
+// Field order follows FrameWriter's rule (flatc-compatible bytes).
+
+import { Body } from '../generated/exchange/v1/body.js';
+import {
+  BboFieldCount,
+  BboVt,
+  BookSnapshotFieldCount,
+  BookSnapshotVt,
+  BookUpdateFieldCount,
+  BookUpdateVt,
+  ErrorFieldCount,
+  ErrorVt,
+  ExecutionReportFieldCount,
+  ExecutionReportVt,
+  HeartbeatFieldCount,
+  HeartbeatVt,
+  LevelChangeStruct,
+  LevelStruct,
+  LogonAckFieldCount,
+  LogonAckVt,
+  LogonRejectFieldCount,
+  LogonRejectVt,
+  SymbolInfoFieldCount,
+  SymbolInfoVt,
+  SymbolListFieldCount,
+  SymbolListVt,
+  SymbolStatusFieldCount,
+  SymbolStatusVt,
+  TradeFieldCount,
+  TradeVt,
+} from '../generated/layout.js';
+import { SchemaError } from '../schema-error.js';
+import { FrameWriter } from './frame-writer.js';
+import { SCHEMA_VERSION } from './protocol.js';
+
+/** Mutable, reusable field set of an ExecutionReport (the gateway fills one per event). */
+export class ExecutionReportFields {
+  seq = 0;
+  execType = 0;
+  orderStatus = 0;
+  orderId = 0;
+  clientOrderIdHi = 0;
+  clientOrderIdLo = 0;
+  symbolId = 0;
+  side = 0;
+  orderType = 0;
+  timeInForce = 0;
+  price = 0;
+  quantity = 0;
+  lastPrice = 0;
+  lastQuantity = 0;
+  leavesQuantity = 0;
+  cumQuantity = 0;
+  rejectReason = 0;
+  tradeId = 0;
+  liquidity = 0;
+  transactTimeUs = 0;
+  receivedTimeUs = 0;
+}
+
+/**
+ * Preallocated columns of price levels: `count` rows of price, quantity, orderCount (and side, used by
+ * BookUpdate only). Fill rows 0 .. count-1 and pass the columns; capacity is fixed at construction.
+ */
+export class LevelColumns {
+  count = 0;
+  readonly price: Float64Array;
+  readonly quantity: Float64Array;
+  readonly orderCount: Uint32Array;
+  readonly side: Uint8Array;
+
+  constructor(capacity: number) {
+    this.price = new Float64Array(capacity);
+    this.quantity = new Float64Array(capacity);
+    this.orderCount = new Uint32Array(capacity);
+    this.side = new Uint8Array(capacity);
+  }
+
+  get capacity(): number {
+    return this.price.length;
+  }
+}
+
+export interface SymbolInfoFields {
+  symbolId: number;
+  name: string;
+  tickSize: string;
+  lotSize: string;
+  status: number;
+}
+
+export class GatewayEncoder {
+  private readonly w: FrameWriter;
+
+  constructor(initialCapacity = 1024) {
+    this.w = new FrameWriter(initialCapacity);
+  }
+
+  logonAck(sessionId: number, heartbeatIntervalMs: number, serverTimeUs: number): Uint8Array {
+    const w = this.w;
+    w.begin();
+    w.builder.startObject(LogonAckFieldCount);
+    w.int53(LogonAckVt.serverTimeUs, serverTimeUs, 'LogonAck.server_time_us');
+    w.int53(LogonAckVt.sessionId, sessionId, 'LogonAck.session_id');
+    w.u32(LogonAckVt.heartbeatIntervalMs, heartbeatIntervalMs);
+    w.u16(LogonAckVt.protocolVersion, SCHEMA_VERSION, SCHEMA_VERSION);
+    return w.finish(Body.LogonAck, w.builder.endObject());
+  }
+
+  /** `text` may be pre-encoded UTF-8 bytes to avoid encoding it on every call. */
+  logonReject(code: number, text: string | Uint8Array | null): Uint8Array {
+    const w = this.w;
+    w.begin();
+    const t = text === null ? 0 : w.builder.createString(text);
+    w.builder.startObject(LogonRejectFieldCount);
+    w.offset(LogonRejectVt.text, t);
+    w.u16(LogonRejectVt.code, code, 0);
+    return w.finish(Body.LogonReject, w.builder.endObject());
+  }
+
+  executionReport(r: ExecutionReportFields): Uint8Array {
+    const w = this.w;
+    w.begin();
+    w.builder.startObject(ExecutionReportFieldCount);
+    w.int53(ExecutionReportVt.receivedTimeUs, r.receivedTimeUs, 'ExecutionReport.received_time_us');
+    w.int53(ExecutionReportVt.transactTimeUs, r.transactTimeUs, 'ExecutionReport.transact_time_us');
+    w.int53(ExecutionReportVt.tradeId, r.tradeId, 'ExecutionReport.trade_id');
+    w.int53(ExecutionReportVt.cumQuantity, r.cumQuantity, 'ExecutionReport.cum_quantity');
+    w.int53(ExecutionReportVt.leavesQuantity, r.leavesQuantity, 'ExecutionReport.leaves_quantity');
+    w.int53(ExecutionReportVt.lastQuantity, r.lastQuantity, 'ExecutionReport.last_quantity');
+    w.int53(ExecutionReportVt.lastPrice, r.lastPrice, 'ExecutionReport.last_price');
+    w.int53(ExecutionReportVt.quantity, r.quantity, 'ExecutionReport.quantity');
+    w.int53(ExecutionReportVt.price, r.price, 'ExecutionReport.price');
+    w.raw64(ExecutionReportVt.clientOrderId, r.clientOrderIdHi, r.clientOrderIdLo);
+    w.int53(ExecutionReportVt.orderId, r.orderId, 'ExecutionReport.order_id');
+    w.int53(ExecutionReportVt.seq, r.seq, 'ExecutionReport.seq');
+    w.u32(ExecutionReportVt.symbolId, r.symbolId);
+    w.u16(ExecutionReportVt.rejectReason, r.rejectReason, 0);
+    w.u8(ExecutionReportVt.liquidity, r.liquidity);
+    w.u8(ExecutionReportVt.timeInForce, r.timeInForce);
+    w.u8(ExecutionReportVt.orderType, r.orderType);
+    w.u8(ExecutionReportVt.side, r.side);
+    w.u8(ExecutionReportVt.orderStatus, r.orderStatus);
+    w.u8(ExecutionReportVt.execType, r.execType);
+    return w.finish(Body.ExecutionReport, w.builder.endObject());
+  }
+
+  /**
+   * A refused request or frame. `code` is a reason code (e.g. a VerifyResult); `text` may be
+   * pre-encoded UTF-8 bytes (verifyReasonUtf8 in schema/verify.ts) to avoid encoding it on every call.
+   */
+  error(
+    code: number,
+    text: string | Uint8Array | null,
+    clientOrderIdHi = 0,
+    clientOrderIdLo = 0,
+  ): Uint8Array {
+    const w = this.w;
+    w.begin();
+    const t = text === null ? 0 : w.builder.createString(text);
+    w.builder.startObject(ErrorFieldCount);
+    w.raw64(ErrorVt.clientOrderId, clientOrderIdHi, clientOrderIdLo);
+    w.offset(ErrorVt.text, t);
+    w.u16(ErrorVt.code, code, 0);
+    return w.finish(Body.Error, w.builder.endObject());
+  }
+
+  bookSnapshot(
+    symbolId: number,
+    seq: number,
+    timestampUs: number,
+    bids: LevelColumns,
+    asks: LevelColumns,
+  ): Uint8Array {
+    const w = this.w;
+    w.begin();
+    const bidVec = this.levels(bids, 'BookSnapshot.bids');
+    const askVec = this.levels(asks, 'BookSnapshot.asks');
+    w.builder.startObject(BookSnapshotFieldCount);
+    w.int53(BookSnapshotVt.timestampUs, timestampUs, 'BookSnapshot.timestamp_us');
+    w.int53(BookSnapshotVt.seq, seq, 'BookSnapshot.seq');
+    w.offset(BookSnapshotVt.asks, askVec);
+    w.offset(BookSnapshotVt.bids, bidVec);
+    w.u32(BookSnapshotVt.symbolId, symbolId);
+    return w.finish(Body.BookSnapshot, w.builder.endObject());
+  }
+
+  /** `changes` rows use the side column (Side.Buy = bid, Side.Sell = ask); quantity 0 removes a level. */
+  bookUpdate(
+    symbolId: number,
+    seq: number,
+    timestampUs: number,
+    changes: LevelColumns,
+    checksum: number,
+  ): Uint8Array {
+    const w = this.w;
+    const b = w.builder;
+    w.begin();
+    const n = checkCount(changes, 'BookUpdate.changes');
+    b.startVector(LevelChangeStruct.SIZE, n, LevelChangeStruct.ALIGN);
+    for (let i = n - 1; i >= 0; i--) {
+      // Note: a struct is written backwards, last field (and its padding) first.
+      b.prep(LevelChangeStruct.ALIGN, LevelChangeStruct.SIZE);
+      b.pad(LevelChangeStruct.SIZE - LevelChangeStruct.side - 1);
+      b.writeInt8(changes.side[i]);
+      b.writeInt32(changes.orderCount[i]);
+      w.structInt53(changes.quantity[i], 'LevelChange.quantity');
+      w.structInt53(changes.price[i], 'LevelChange.price');
+    }
+    const vec = b.endVector();
+    b.startObject(BookUpdateFieldCount);
+    w.int53(BookUpdateVt.timestampUs, timestampUs, 'BookUpdate.timestamp_us');
+    w.int53(BookUpdateVt.seq, seq, 'BookUpdate.seq');
+    w.u32(BookUpdateVt.checksum, checksum);
+    w.offset(BookUpdateVt.changes, vec);
+    w.u32(BookUpdateVt.symbolId, symbolId);
+    return w.finish(Body.BookUpdate, b.endObject());
+  }
+
+  trade(
+    symbolId: number,
+    seq: number,
+    tradeId: number,
+    price: number,
+    quantity: number,
+    aggressorSide: number,
+    timestampUs: number,
+  ): Uint8Array {
+    const w = this.w;
+    w.begin();
+    w.builder.startObject(TradeFieldCount);
+    w.int53(TradeVt.timestampUs, timestampUs, 'Trade.timestamp_us');
+    w.int53(TradeVt.quantity, quantity, 'Trade.quantity');
+    w.int53(TradeVt.price, price, 'Trade.price');
+    w.int53(TradeVt.tradeId, tradeId, 'Trade.trade_id');
+    w.int53(TradeVt.seq, seq, 'Trade.seq');
+    w.u32(TradeVt.symbolId, symbolId);
+    w.u8(TradeVt.aggressorSide, aggressorSide);
+    return w.finish(Body.Trade, w.builder.endObject());
+  }
+
+  bbo(
+    symbolId: number,
+    seq: number,
+    bidPrice: number,
+    bidQuantity: number,
+    askPrice: number,
+    askQuantity: number,
+    timestampUs: number,
+  ): Uint8Array {
+    const w = this.w;
+    w.begin();
+    w.builder.startObject(BboFieldCount);
+    w.int53(BboVt.timestampUs, timestampUs, 'Bbo.timestamp_us');
+    w.int53(BboVt.askQuantity, askQuantity, 'Bbo.ask_quantity');
+    w.int53(BboVt.askPrice, askPrice, 'Bbo.ask_price');
+    w.int53(BboVt.bidQuantity, bidQuantity, 'Bbo.bid_quantity');
+    w.int53(BboVt.bidPrice, bidPrice, 'Bbo.bid_price');
+    w.int53(BboVt.seq, seq, 'Bbo.seq');
+    w.u32(BboVt.symbolId, symbolId);
+    return w.finish(Body.Bbo, w.builder.endObject());
+  }
+
+  heartbeat(lastSeq: number, timestampUs: number): Uint8Array {
+    const w = this.w;
+    w.begin();
+    w.builder.startObject(HeartbeatFieldCount);
+    w.int53(HeartbeatVt.timestampUs, timestampUs, 'Heartbeat.timestamp_us');
+    w.int53(HeartbeatVt.lastSeq, lastSeq, 'Heartbeat.last_seq');
+    return w.finish(Body.Heartbeat, w.builder.endObject());
+  }
+
+  /** The symbol table (off the hot path: encodes strings). */
+  symbolList(symbols: readonly SymbolInfoFields[]): Uint8Array {
+    const w = this.w;
+    const b = w.builder;
+    w.begin();
+    const offsets = new Int32Array(symbols.length);
+    for (let i = 0; i < symbols.length; i++) {
+      const s = symbols[i];
+      const name = b.createString(s.name);
+      const tick = b.createString(s.tickSize);
+      const lot = b.createString(s.lotSize);
+      b.startObject(SymbolInfoFieldCount);
+      w.offset(SymbolInfoVt.lotSize, lot);
+      w.offset(SymbolInfoVt.tickSize, tick);
+      w.offset(SymbolInfoVt.name, name);
+      w.u32(SymbolInfoVt.symbolId, s.symbolId);
+      w.u8(SymbolInfoVt.status, s.status);
+      offsets[i] = b.endObject();
+    }
+    b.startVector(4, symbols.length, 4);
+    for (let i = symbols.length - 1; i >= 0; i--) b.addOffset(offsets[i]);
+    const vec = b.endVector();
+    b.startObject(SymbolListFieldCount);
+    w.offset(SymbolListVt.symbols, vec);
+    return w.finish(Body.SymbolList, b.endObject());
+  }
+
+  symbolStatus(symbolId: number, status: number, seq: number, timestampUs: number): Uint8Array {
+    const w = this.w;
+    w.begin();
+    w.builder.startObject(SymbolStatusFieldCount);
+    w.int53(SymbolStatusVt.timestampUs, timestampUs, 'SymbolStatus.timestamp_us');
+    w.int53(SymbolStatusVt.seq, seq, 'SymbolStatus.seq');
+    w.u32(SymbolStatusVt.symbolId, symbolId);
+    w.u8(SymbolStatusVt.status, status);
+    return w.finish(Body.SymbolStatus, w.builder.endObject());
+  }
+
+  /** Writes a vector of Level structs; returns its offset. */
+  private levels(cols: LevelColumns, field: string): number {
+    const w = this.w;
+    const b = w.builder;
+    const n = checkCount(cols, field);
+    b.startVector(LevelStruct.SIZE, n, LevelStruct.ALIGN);
+    for (let i = n - 1; i >= 0; i--) {
+      b.prep(LevelStruct.ALIGN, LevelStruct.SIZE);
+      b.pad(LevelStruct.SIZE - LevelStruct.orderCount - 4);
+      b.writeInt32(cols.orderCount[i]);
+      w.structInt53(cols.quantity[i], 'Level.quantity');
+      w.structInt53(cols.price[i], 'Level.price');
+    }
+    return b.endVector();
+  }
+}
+
+function checkCount(cols: LevelColumns, field: string): number {
+  const n = cols.count;
+  if (!Number.isInteger(n) || n < 0 || n > cols.capacity) {
+    throw new SchemaError(`${field}: count ${n} outside 0..${cols.capacity}`);
+  }
+  return n;
+}
