@@ -11,7 +11,7 @@ function boot(env: Record<string, string>): {
   exited: Promise<number | null>;
 } {
   const child = spawn(process.execPath, [...process.execArgv, 'server.ts'], {
-    env: { ...process.env, LOG_LEVEL: 'info', DB: 'none', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', DB: 'none', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
