@@ -9,8 +9,9 @@
  * Engine workers, rings and the journal join this wiring as their issues land.
  * Thread-safety: main thread only.
  */
+
+import { ExchangeError } from './engine/errors.js';
 import { type Config, describeConfig, loadConfig, loadDotEnv } from './gateway/config/config.js';
-import { ExchangeError } from './gateway/errors.js';
 import { createLogger, type Logger } from './gateway/logger.js';
 import { loadNativeUws } from './gateway/uws.js';
 

@@ -5,14 +5,9 @@
  * an EngineError means the caller or its configuration is wrong. Every message names the bad value.
  * Thread-safety: plain classes, usable on any thread.
  */
-export class EngineError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+import { ExchangeError } from './errors.js';
+
+export class EngineError extends ExchangeError {}
 
 /** An engine construction parameter is out of range. */
 export class EngineConfigError extends EngineError {

@@ -10,7 +10,7 @@
 
 import type * as Uws from 'uWebSockets.js';
 import { createRequire } from 'node:module';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../engine/errors.js';
 
 export type UwsModule = typeof Uws;
 

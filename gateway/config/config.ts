@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../engine/errors.js';
 import { type SymbolSpec, SymbolTable } from '../symbols/SymbolTable.js';
 
 export type Durability = 'async' | 'sync';

@@ -6,7 +6,7 @@
  * engine. Thread-safety: immutable after construction; workers receive the plain `SymbolSpec[]`.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../engine/errors.js';
 import { decimalToUnits } from './decimal.js';
 
 /** One symbol as configured (decimal strings) and as the engine sees it (integer ticks and lots). */

@@ -6,7 +6,7 @@
  * division is exact and the result is a safe integer (|n| <= 2^53-1). Called by the REST API and the
  * symbol table, never on the binary hot path. Thread-safety: pure functions.
  */
-import { DecimalError } from '../errors.js';
+import { DecimalError } from '../../engine/errors.js';
 
 const DECIMAL_RE = /^(-)?(\d+)(?:\.(\d+))?$/;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { ConfigError } from '../../engine/errors.js';
 import { describeConfig, loadConfig, loadDotEnv } from '../../gateway/config/config.js';
-import { ConfigError } from '../../gateway/errors.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'exc-config-'));
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { DecimalError } from '../../gateway/errors.js';
+import { DecimalError } from '../../engine/errors.js';
 import { decimalToUnits, parseDecimal, unitsToDecimal } from '../../gateway/symbols/decimal.js';
 
 t.test('exact conversions', async (t) => {

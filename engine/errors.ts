@@ -1,6 +1,9 @@
 /**
  * Misuse and configuration errors, grouped by area, each with a stable `code`.
  *
+ * The one base class of the whole process (engine, gateway, journal): the engine is the lowest layer,
+ * so the file lives here and the gateway imports it.
+ *
  * Expected outcomes on hot paths are numeric result codes, never these: an ExchangeError means the
  * program or its configuration is wrong. Every message names the offending value.
  * Thread-safety: plain classes, usable on any thread.
