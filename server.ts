@@ -4,13 +4,17 @@
  * Stages (numbered; nothing else knows the topology):
  *   1. configuration and logging
  *   2. native uWebSockets.js check
- *   3. HTTP/WebSocket gateway on PORT
- *   4. graceful stop on SIGINT/SIGTERM: stop intake, close the listen socket, exit
- * Engine workers, rings and the journal join this wiring as their issues land.
+ *   3. gateway (gateway/app.ts: REST, auth, metrics, OpenAPI/Swagger UI, order core), then the engine
+ *      pipeline (engine/pipeline.ts: shard workers and rings) feeding the gateway's event handler;
+ *      the gateway attaches it and listens on PORT
+ *   4. graceful stop on SIGINT/SIGTERM: close the listen socket, drain the pipeline, exit
+ * The journal joins this wiring as its issue lands.
  * Thread-safety: main thread only.
  */
 
 import { ExchangeError } from './engine/errors.js';
+import { Pipeline } from './engine/pipeline.js';
+import { Gateway } from './gateway/app.js';
 import { type Config, describeConfig, loadConfig, loadDotEnv } from './gateway/config/config.js';
 import { createLogger, type Logger } from './gateway/logger.js';
 import { loadNativeUws } from './gateway/uws.js';
@@ -34,46 +38,68 @@ async function main(): Promise<void> {
   // 2. native uWebSockets.js check
   const uws = loadNativeUws();
 
-  // 3. gateway
-  const app = uws.App();
-  const startedAt = Date.now();
-  app.get('/api/v1/health', (res) => {
-    res.cork(() => {
-      res.writeHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ status: 'ok', uptime_ms: Date.now() - startedAt }));
-    });
+  // 3. gateway, engine pipeline, listen
+  const gateway = await Gateway.create({
+    uws,
+    log,
+    symbols: config.symbols,
+    jwtSecret: config.jwtSecret,
+    corsOrigins: config.corsOrigins,
   });
-  app.any('/*', (res, req) => {
-    const path = req.getUrl();
-    res.cork(() => {
-      res.writeStatus('404 Not Found');
-      res.writeHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route for ${path}` } }));
-    });
+  const pipeline = await Pipeline.start({
+    shards: config.shards,
+    symbols: config.symbols,
+    onEvent: gateway.onEvent,
+    log,
+    idle: config.idleStrategy,
+    commandRingBytes: config.commandRingBytes,
+    eventRingBytes: config.eventRingBytes,
+    maxOrders: config.shardMaxOrders,
   });
-  const listenSocket = await new Promise<unknown>((resolve) => app.listen(config.host, config.port, resolve));
-  if (!listenSocket) {
+  gateway.attach(pipeline);
+  let port: number;
+  try {
+    port = await gateway.listen(config.host, config.port);
+  } catch {
     log.fatal({ host: config.host, port: config.port }, 'cannot listen (port in use?)');
+    await pipeline.stop();
     process.exit(1);
   }
-  const port = uws.us_socket_local_port(listenSocket as Parameters<typeof uws.us_socket_local_port>[0]);
   log.info({ url: `http://${config.host}:${port}`, port, health: '/api/v1/health' }, 'exchange listening');
+  if (gateway.auth.demo) {
+    for (const { account, token } of gateway.auth.demoTokens) {
+      log.info(
+        { account_id: account.id, name: account.name, token },
+        'demo account token (JWT_SECRET unset; requests without a token act as account 1)',
+      );
+    }
+  }
 
   // 4. graceful stop
-  installStop(log, () =>
-    uws.us_listen_socket_close(listenSocket as Parameters<typeof uws.us_listen_socket_close>[0]),
-  );
+  installStop(log, async () => {
+    gateway.close();
+    await pipeline.stop();
+    gateway.detach();
+  });
 }
 
-function installStop(log: Logger, stop: () => void): void {
+function installStop(log: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   const onSignal = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    stop();
-    log.flush();
-    process.exit(0);
+    stop().then(
+      () => {
+        log.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'stop failed');
+        log.flush();
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

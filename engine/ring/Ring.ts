@@ -11,6 +11,7 @@
  *   if (at >= 0) { ring.view.setUint32(at, x, true); ...; ring.commit(); }
  *   else if (at === BACK_PRESSURED) { ... }             // full: reject (inbound) or idle (outbound)
  *   ring.tryWrite(TYPE, src, srcOffset, length);       // copying variant: OK / BACK_PRESSURED / TOO_LARGE
+ *   ring.stage(); ... ring.commit();                   // several records published at once (or flush())
  * Consumers: `ring.reader(i)` (see RingReader).
  *
  * Publication: the producer writes type and payload with plain stores, zeroes the header slot after
@@ -26,8 +27,8 @@
  * strategy (`new Backoff(ring)` parks on this ring's producer park word until a consumer frees space)
  * and never drops an event.
  *
- * Thread-safety: exactly one thread calls the producer methods (tryClaim, commit, abort, tryWrite,
- * prepareToPark); each reader index is used by exactly one thread. Diagnostics (producerPosition,
+ * Thread-safety: exactly one thread calls the producer methods (tryClaim, commit, stage, flush, abort,
+ * tryWrite, prepareToPark); each reader index is used by exactly one thread. Diagnostics (producerPosition,
  * consumerPosition) are safe anywhere.
  */
 import type { Parkable } from '../idle/IdleStrategy.js';
@@ -90,6 +91,9 @@ export class Ring implements Parkable {
   private headCache: number;
   private claimIndex = NO_CLAIM;
   private claimLength = 0;
+  /** First staged record (its length word still 0) and its length; NO_CLAIM when nothing is staged. */
+  private stagedIndex = NO_CLAIM;
+  private stagedLength = 0;
 
   /** Allocates a zeroed ring of `capacity` bytes (a power of two) for `consumers` consumers. */
   static create(capacity: number, consumers = 1): Ring {
@@ -217,6 +221,46 @@ export class Ring implements Parkable {
     this.publish(index, this.claimLength);
   }
 
+  /**
+   * Completes the claimed record without publishing it: consumers see it, together with every record
+   * staged after it, at the next `commit()`, `abort()`, `tryWrite()` or `flush()`. One Atomics.store
+   * and one wake check then publish the whole batch (the shard publishes a command's events at once).
+   * Note: a producer that waits for space must `flush()` first, or it waits on its own records.
+   */
+  stage(): void {
+    const index = this.claimIndex;
+    if (index === NO_CLAIM) throw new RingError('Ring.stage() without a successful tryClaim()');
+    if (this.stagedIndex === NO_CLAIM) {
+      // Note: the first staged length stays 0 (zeroed ahead by the previous publication): it is the
+      // one store that later publishes the batch.
+      this.stagedIndex = index;
+      this.stagedLength = this.claimLength;
+    } else {
+      // Note: a plain store; no consumer can pass the unpublished first record to read it.
+      this.words[index >> 2] = this.claimLength;
+    }
+    this.claimIndex = NO_CLAIM;
+  }
+
+  /** Publishes the staged records (none: nothing happens). Throws while a claim is pending. */
+  flush(): void {
+    if (this.claimIndex !== NO_CLAIM) {
+      throw new RingError('Ring.flush() while a claim is pending: commit(), stage() or abort() it first');
+    }
+    const first = this.stagedIndex;
+    if (first === NO_CLAIM) return;
+    const words = this.words;
+    words[(this.tail & this.mask) >> 2] = 0;
+    Atomics.store(words, first >> 2, this.stagedLength);
+    this.stagedIndex = NO_CLAIM;
+    this.published();
+  }
+
+  /** Whether staged records wait for `flush()` or the next commit. */
+  get hasStaged(): boolean {
+    return this.stagedIndex !== NO_CLAIM;
+  }
+
   /** Gives a claimed record up: it becomes padding, which consumers skip. */
   abort(): void {
     const index = this.claimIndex;
@@ -278,10 +322,22 @@ export class Ring implements Parkable {
     // Note: zero ahead first (plain store), then the length (Atomics.store): a consumer that sees this
     // length also sees the zeroed header after it, never last lap's record there.
     words[((index + alignRecord(recordLength)) & this.mask) >> 2] = 0;
-    Atomics.store(words, index >> 2, recordLength);
+    const first = this.stagedIndex;
+    if (first === NO_CLAIM) {
+      Atomics.store(words, index >> 2, recordLength);
+    } else {
+      // Note: the staged records and this one become visible with the first staged length.
+      words[index >> 2] = recordLength;
+      Atomics.store(words, first >> 2, this.stagedLength);
+      this.stagedIndex = NO_CLAIM;
+    }
     this.claimIndex = NO_CLAIM;
+    this.published();
+  }
+
+  private published(): void {
     // Note: a plain store; the word is for diagnostics and for a producer that re-wraps the ring.
-    words[this.producerPositionWord] = this.tail;
+    this.words[this.producerPositionWord] = this.tail;
     const parks = this.consumerParks;
     for (let i = 0; i < parks.length; i++) parks[i].wake();
   }

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../engine/errors.js';
+import { IDLE_STRATEGIES, type IdleStrategyName } from '../../engine/runtime/IdleChoice.js';
 import { type SymbolSpec, SymbolTable } from '../symbols/SymbolTable.js';
 
 export type Durability = 'async' | 'sync';
@@ -23,9 +24,19 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** HS256 secret; unset means the zero-config demo mode (demo accounts and tokens printed at start). */
   readonly jwtSecret: string | undefined;
+  /** Origins allowed by CORS (CORS_ORIGINS, comma-separated; `*` = any); empty = no CORS headers. */
+  readonly corsOrigins: readonly string[];
   readonly logLevel: LogLevel;
   /** Number of engine worker threads. */
   readonly shards: number;
+  /** How a shard thread waits for work (IDLE_STRATEGY): 'backoff' (default, parks) or 'spin' (a core each). */
+  readonly idleStrategy: IdleStrategyName;
+  /** Bytes of each shard's command ring (COMMAND_RING_BYTES, a power of two; ~104 B per command). */
+  readonly commandRingBytes: number;
+  /** Bytes of each shard's event ring (EVENT_RING_BYTES, a power of two; ~136 B per event). */
+  readonly eventRingBytes: number;
+  /** Open orders each shard can hold (SHARD_MAX_ORDERS; ~140 B of memory each). */
+  readonly shardMaxOrders: number;
   readonly durability: Durability;
   /** Absolute path of the data directory (WAL, snapshots, embedded PostgreSQL). */
   readonly dataDir: string;
@@ -76,6 +87,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError(`JWT_SECRET must be at least 32 characters for HS256, got ${jwtSecret.length}`);
   }
+  const corsOrigins = corsVar(env);
   const logLevel = stringVar(env, 'LOG_LEVEL', 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(
@@ -83,6 +95,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     );
   }
   const shards = intVar(env, 'SHARDS', 1, 1, MAX_SHARDS);
+  const idleStrategy = stringVar(env, 'IDLE_STRATEGY', 'backoff') as IdleStrategyName;
+  if (!IDLE_STRATEGIES.includes(idleStrategy)) {
+    throw new ConfigError(
+      `IDLE_STRATEGY must be one of ${IDLE_STRATEGIES.join('|')}, got IDLE_STRATEGY=${JSON.stringify(idleStrategy)}`,
+    );
+  }
+  const commandRingBytes = powerOfTwoVar(env, 'COMMAND_RING_BYTES', 2 ** 20, 2 ** 10);
+  const eventRingBytes = powerOfTwoVar(env, 'EVENT_RING_BYTES', 2 ** 23, 2 ** 11);
+  const shardMaxOrders = intVar(env, 'SHARD_MAX_ORDERS', 2 ** 18, 1, 2 ** 26);
   const durability = stringVar(env, 'DURABILITY', 'async');
   if (durability !== 'async' && durability !== 'sync') {
     throw new ConfigError(
@@ -99,8 +120,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     database,
     databaseUrl,
     jwtSecret,
+    corsOrigins,
     logLevel,
     shards,
+    idleStrategy,
+    commandRingBytes,
+    eventRingBytes,
+    shardMaxOrders,
     durability,
     dataDir,
     symbolsSource: symbolsPath === undefined ? 'demo' : resolve(cwd, symbolsPath),
@@ -117,8 +143,13 @@ export function describeConfig(c: Config): Record<string, unknown> {
     database: c.database,
     databaseUrl: c.databaseUrl === undefined ? undefined : mask(c.databaseUrl),
     jwt: c.jwtSecret === undefined ? 'demo (no JWT_SECRET)' : 'HS256',
+    corsOrigins: c.corsOrigins,
     logLevel: c.logLevel,
     shards: c.shards,
+    idleStrategy: c.idleStrategy,
+    commandRingBytes: c.commandRingBytes,
+    eventRingBytes: c.eventRingBytes,
+    shardMaxOrders: c.shardMaxOrders,
     durability: c.durability,
     dataDir: c.dataDir,
     symbols: `${c.symbolsSource}: ${c.symbols.map((s) => s.name).join(', ')}`,
@@ -140,6 +171,37 @@ function intVar(env: Env, name: string, fallback: number, min: number, max: numb
     throw new ConfigError(`${name} must be an integer ${min}..${max}, got ${name}=${JSON.stringify(raw)}`);
   }
   return Number(raw);
+}
+
+const ORIGIN_RE = /^https?:\/\/[^\s/?#@]+$/i;
+
+/** CORS_ORIGINS: comma-separated origins ("https://app.example.com", "http://localhost:3000") or "*". */
+function corsVar(env: Env): readonly string[] {
+  const raw = nonEmpty(env.CORS_ORIGINS);
+  if (raw === undefined) return Object.freeze([]);
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim().replace(/\/$/, '').toLowerCase())
+    .filter((o) => o !== '');
+  for (const o of origins) {
+    if (o !== '*' && !ORIGIN_RE.test(o)) {
+      throw new ConfigError(
+        `CORS_ORIGINS must be "*" or comma-separated origins like https://app.example.com, got ${JSON.stringify(o)}`,
+      );
+    }
+  }
+  return Object.freeze(origins);
+}
+
+/** A byte size that must be a power of two between `min` and 2^30. */
+function powerOfTwoVar(env: Env, name: string, fallback: number, min: number): number {
+  const v = intVar(env, name, fallback, 0, 2 ** 30);
+  if (v < min || (v & (v - 1)) !== 0) {
+    throw new ConfigError(
+      `${name} must be a power of two between ${min} and ${2 ** 30} bytes, got ${name}=${JSON.stringify(env[name])}`,
+    );
+  }
+  return v;
 }
 
 /** Hides the password in a connection URL. */

@@ -107,3 +107,39 @@ t.test('.env is read with Node’s loader; the real environment wins', async (t)
   t.equal(process.env.EXC_TEST_A, 'from-file');
   t.equal(process.env.EXC_TEST_B, 'from-env');
 });
+
+t.test('engine runtime settings: idle strategy, ring sizes, orders per shard', async (t) => {
+  const d = loadConfig({}, cwd);
+  t.match(d, {
+    idleStrategy: 'backoff',
+    commandRingBytes: 2 ** 20,
+    eventRingBytes: 2 ** 23,
+    shardMaxOrders: 2 ** 18,
+  });
+  const c = loadConfig(
+    {
+      IDLE_STRATEGY: 'spin',
+      COMMAND_RING_BYTES: '1024',
+      EVENT_RING_BYTES: '65536',
+      SHARD_MAX_ORDERS: '1000',
+    },
+    cwd,
+  );
+  t.match(c, { idleStrategy: 'spin', commandRingBytes: 1024, eventRingBytes: 65536, shardMaxOrders: 1000 });
+  t.match(describeConfig(c), { idleStrategy: 'spin', commandRingBytes: 1024, eventRingBytes: 65536 });
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ IDLE_STRATEGY: 'yield' }, /IDLE_STRATEGY must be one of backoff\|spin, got IDLE_STRATEGY="yield"/],
+    [
+      { COMMAND_RING_BYTES: '1000' },
+      /COMMAND_RING_BYTES must be a power of two between 1024 .* got COMMAND_RING_BYTES="1000"/,
+    ],
+    [{ COMMAND_RING_BYTES: '512' }, /COMMAND_RING_BYTES .*"512"/],
+    [{ EVENT_RING_BYTES: '1024' }, /EVENT_RING_BYTES must be a power of two between 2048 .*"1024"/],
+    [{ EVENT_RING_BYTES: '8M' }, /EVENT_RING_BYTES.*"8M"/],
+    [{ EVENT_RING_BYTES: String(2 ** 31) }, /EVENT_RING_BYTES/],
+    [{ SHARD_MAX_ORDERS: '0' }, /SHARD_MAX_ORDERS.*"0"/],
+  ];
+  for (const [env, re] of cases) {
+    t.throws(() => loadConfig(env, cwd), { name: 'ConfigError', message: re }, JSON.stringify(env));
+  }
+});

@@ -35,7 +35,7 @@ async function waitFor(pred: () => boolean, ms: number): Promise<void> {
 
 t.test('boots, logs its config, answers health and JSON 404, stops on SIGTERM', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'exc-boot-'));
-  const s = boot({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir });
+  const s = boot({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, EVENT_RING_BYTES: '65536' });
   t.teardown(() => {
     s.child.kill('SIGKILL');
   });
@@ -43,16 +43,42 @@ t.test('boots, logs its config, answers health and JSON 404, stops on SIGTERM', 
   const logs = s.lines().map((l) => JSON.parse(l));
   const start = logs.find((l) => l.msg === 'starting exchange');
   t.match(start.config, { database: 'none', shards: 1, durability: 'async', dataDir });
+  t.match(
+    logs.find((l) => l.msg === 'engine pipeline started'),
+    {
+      shards: 1,
+      idle: 'backoff',
+      eventRingBytes: 65536,
+      symbols: [['BTC/USD', 'ETH/USD', 'SOL/USD']],
+    },
+  );
   const port = logs.find((l) => l.msg === 'exchange listening').port;
   t.ok(port > 0, 'listening on an ephemeral port');
   const health = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
   t.equal(health.status, 200);
-  t.match(await health.json(), { status: 'ok' });
+  t.match(await health.json(), {
+    status: 'ok',
+    components: {
+      engine: {
+        status: 'ok',
+        shards: [{ id: 0, alive: true, state: 'running', commands: 3, busy_rejects: 0 }],
+      },
+    },
+  });
   const missing = await fetch(`http://127.0.0.1:${port}/api/v1/nothing-here`);
   t.equal(missing.status, 404);
   t.match(await missing.json(), { error: { code: 'NOT_FOUND' } });
   s.child.kill('SIGTERM');
   t.equal(await s.exited, 0);
+  const stopped = s
+    .lines()
+    .map((l) => JSON.parse(l))
+    .find((l) => l.msg === 'engine pipeline stopped');
+  t.match(
+    stopped,
+    { shards: [{ id: 0, state: 'stopped', commands: 3 }] },
+    'the pipeline drained before exit',
+  );
 });
 
 t.test('a bad configuration value stops start-up with a message naming it', async (t) => {

@@ -1,0 +1,661 @@
+/**
+ * The engine pipeline: the one module that builds the topology between the gateway (main thread) and
+ * the shard workers. Nothing else knows how many rings there are, who consumes which, or where the
+ * workers live; the gateway sees shard numbers, result codes and a handler for events.
+ *
+ * ```
+ *              main thread (gateway)                                shard worker k (k = 0..S-1)
+ *   claimCommand(k) / commitCommand(k)  --> command ring k (1 MiB) --> reader 0: MatchingEngine k
+ *   submit(k, bytes)                        SPSC, 104-byte records      (shardId k; its symbols:
+ *                                                                         symbolId % S == k)
+ *   EventDispatcher: onEvent(k, view, off) <-- event ring k (8 MiB) <-- RingEventSink (zero copy,
+ *     consumer 0 (waitAsync, bounded          136-byte records;          published per command;
+ *     batches per event-loop turn)            consumer 1 = the journal   waits when full, never drops)
+ *   heartbeat timer (reads the control block: heartbeat, state, counters per shard)
+ * ```
+ *
+ * Stages of `Pipeline.start()`:
+ *   1. check the options; assign symbols to shards (`shardOf` = symbolId % shards)
+ *   2. the control block and, per shard, its command ring and event ring
+ *   3. one worker per shard; wait until every engine is built and its loop runs
+ *   4. the event dispatcher on the main thread
+ *   5. one ADD_SYMBOL per symbol into its shard's command ring (so the command log rebuilds the
+ *      configuration); wait until every shard confirmed them (SYMBOL_ADDED; a refusal fails start)
+ *   6. the heartbeat timer; intake opens
+ *
+ * Event ring consumers: the ring is created with a fixed consumer count and the producer is bounded by
+ * the slowest cursor, so an unread cursor would block the shard. Consumer 0 is the gateway; consumer 1
+ * is reserved for the journal and is created only when the journal exists (the durability issue adds
+ * it here), so today every event ring has exactly one consumer.
+ *
+ * Intake policy: `claimCommand`/`submit` never wait. A full command ring gives BACK_PRESSURED (the
+ * caller answers that order with BUSY; counted per shard as `busyRejects`), a dead shard SHARD_DOWN,
+ * a stopping pipeline STOPPED. A shard is dead when its worker throws or exits, or its heartbeat has
+ * not moved for `heartbeatTimeoutMs`; a stalled worker is terminated. Commands still in a dead shard's
+ * ring are not processed (recovery from the WAL comes with the durability issue); events it published
+ * are still delivered.
+ *
+ * `stop()`: intake closes (STOPPED), a STOP record goes behind the last command of every shard, each
+ * worker processes everything before it and exits, the dispatcher delivers every event, then it
+ * resolves. (The journal's catch-up will join here.)
+ *
+ * Timestamps: the gateway stamps each command (`stampCommand`, integer microseconds since the epoch)
+ * before it commits it; the engine has no clock. MASS_CANCEL of "every symbol" (symbolId 0) must go to
+ * every shard.
+ * Thread-safety: main thread only (it is the producer of every command ring and consumer 0 of every
+ * event ring).
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../gateway/logger.js';
+import { type SymbolSpec, shardOf } from '../gateway/symbols/SymbolTable.js';
+import { reasonName } from './ResultCodes.js';
+import { COMMAND_SIZE } from './records/CommandRecord.js';
+import * as E from './records/EventRecord.js';
+import { EVENT_SIZE, EventType } from './records/EventRecord.js';
+import { Ring } from './ring/Ring.js';
+import { maxPayloadLength } from './ring/RingDescriptor.js';
+import {
+  checkShards,
+  createControlBlock,
+  ShardControl,
+  ShardState,
+  type ShardStateName,
+  stateName,
+} from './runtime/ControlBlock.js';
+import { EventDispatcher, type EventHandler } from './runtime/EventDispatcher.js';
+import { IDLE_STRATEGIES, type IdleStrategyName } from './runtime/IdleChoice.js';
+import { PipelineError } from './runtime/PipelineError.js';
+import { COMMAND_RECORD, STOP_RECORD } from './runtime/RecordTypes.js';
+import type { ShardWorkerData } from './runtime/ShardLoop.js';
+import { BACK_PRESSURED, OK, SHARD_DOWN, STOPPED } from './runtime/SubmitResult.js';
+import { writeAddSymbolCommand } from './runtime/SymbolCommands.js';
+
+export interface PipelineOptions {
+  /** Number of shard workers (1..64). */
+  readonly shards: number;
+  /** Every symbol; each goes to shard `symbolId % shards`. */
+  readonly symbols: readonly SymbolSpec[];
+  /** Receives every event of every shard, in each shard's order, on the main thread. */
+  readonly onEvent: EventHandler;
+  readonly log: Logger;
+  /** How a shard waits (no commands; event ring full). Default 'backoff'. */
+  readonly idle?: IdleStrategyName;
+  /** Command ring bytes per shard, a power of two >= 1024. Default 1 MiB (~10k commands). */
+  readonly commandRingBytes?: number;
+  /** Event ring bytes per shard, a power of two >= 2048. Default 8 MiB (~60k events). */
+  readonly eventRingBytes?: number;
+  /** Open orders per shard. Default 2^18. */
+  readonly maxOrders?: number;
+  /** Symbols per shard. Default 1024. */
+  readonly maxSymbols?: number;
+  /** Accounts per shard. Default 2^16. */
+  readonly maxAccounts?: number;
+  /** Command records a shard reads per batch. Default 256. */
+  readonly commandBatch?: number;
+  /** Events the dispatcher hands over per shard per event-loop turn. Default 4096. */
+  readonly maxEventsPerTurn?: number;
+  /** A shard whose heartbeat has not moved for this long is marked dead. Default 3000 ms. */
+  readonly heartbeatTimeoutMs?: number;
+  /** Start-up (workers ready, symbols confirmed) must finish within this. Default 30000 ms. */
+  readonly startTimeoutMs?: number;
+  /**
+   * The worker entry to run per shard. Default: `runtime/shardWorker` next to this module (`.ts` from
+   * the sources, `.js` from dist). Another entry may call `runShard` with another `Engine`.
+   */
+  readonly workerUrl?: URL;
+}
+
+export interface ShardHealth {
+  readonly id: number;
+  readonly alive: boolean;
+  /** The worker's state, or 'down' once the pipeline marked the shard dead. */
+  readonly state: ShardStateName | 'down';
+  readonly heartbeat: number;
+  /** Time since the heartbeat last moved (as seen by the main thread). */
+  readonly heartbeatAgeMs: number;
+  /** Commands processed by the shard. */
+  readonly commands: number;
+  /** Events the shard emitted. */
+  readonly events: number;
+  /** Events handed to `onEvent`. */
+  readonly eventsDelivered: number;
+  /** Times the main thread parked (waitAsync) on this shard's empty event ring; each wake costs the shard a notify. */
+  readonly dispatcherParks: number;
+  /** Times the shard found its event ring full and waited. */
+  readonly outboundWaits: number;
+  readonly inboundUsedBytes: number;
+  readonly outboundUsedBytes: number;
+  /** Commands refused with BACK_PRESSURED (answered BUSY). */
+  readonly busyRejects: number;
+  /** Why the shard is down. */
+  readonly reason?: string;
+}
+
+export interface PipelineHealth {
+  /** Every shard alive and the pipeline not stopping. */
+  readonly healthy: boolean;
+  readonly stopping: boolean;
+  readonly shards: readonly ShardHealth[];
+}
+
+const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+/** The production shard worker entry. */
+export const SHARD_WORKER_URL = new URL(`./runtime/shardWorker${EXTENSION}`, import.meta.url);
+
+const GATEWAY_CONSUMER = 0;
+const MIN_COMMAND_RING = 1024;
+const MIN_EVENT_RING = 2048;
+const NO_BYTES = new Uint8Array(0);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Resolved {
+  readonly shards: number;
+  readonly idle: IdleStrategyName;
+  readonly commandRingBytes: number;
+  readonly eventRingBytes: number;
+  readonly maxOrders: number;
+  readonly maxSymbols: number;
+  readonly maxAccounts: number;
+  readonly commandBatch: number;
+  readonly maxEventsPerTurn: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly startTimeoutMs: number;
+  readonly workerUrl: URL;
+  readonly bySymbolShard: readonly (readonly SymbolSpec[])[];
+}
+
+export class Pipeline {
+  /** Number of shards. */
+  readonly shards: number;
+
+  private readonly log: Logger;
+  private readonly settings: Resolved;
+  private readonly commandRings: readonly Ring[];
+  private readonly eventRings: readonly Ring[];
+  private readonly controls: readonly ShardControl[];
+  private readonly workers: Worker[];
+  private readonly exited: Promise<void>[];
+  private readonly hasExited: Uint8Array;
+  private readonly alive: Uint8Array;
+  private readonly reasons: (string | undefined)[];
+  private readonly busyRejects: Float64Array;
+  private readonly totals: Float64Array;
+  private readonly lasts: Float64Array;
+  private readonly lastBeat: Float64Array;
+  private readonly lastBeatAt: Float64Array;
+  private readonly dispatcher: EventDispatcher;
+  /** ADD_SYMBOL confirmations still expected per shard (stage 5). */
+  private readonly setupLeft: Int32Array;
+  private readonly refusals: string[];
+  private setupDone: (() => void) | undefined;
+  private setupFailed: string | undefined;
+  private accepting: boolean;
+  private stopping: boolean;
+  private stopped: Promise<void> | undefined;
+  private monitor: NodeJS.Timeout | undefined;
+
+  /** Builds and starts the pipeline (stages 1-6); resolves when it takes commands. */
+  static async start(options: PipelineOptions): Promise<Pipeline> {
+    // 1. options, symbols per shard
+    const settings = resolve(options);
+    // 2-4. control block, rings, workers, dispatcher
+    const p = new Pipeline(options, settings);
+    const deadline = performance.now() + settings.startTimeoutMs;
+    try {
+      await p.awaitWorkersReady(deadline);
+      p.dispatcher.start();
+      // 5. symbols
+      await p.configureSymbols(deadline);
+    } catch (err) {
+      await p.abortStart();
+      throw err;
+    }
+    // 6. heartbeat timer, intake
+    p.startMonitor();
+    p.accepting = true;
+    p.log.info(
+      {
+        shards: settings.shards,
+        idle: settings.idle,
+        commandRingBytes: settings.commandRingBytes,
+        eventRingBytes: settings.eventRingBytes,
+        maxOrders: settings.maxOrders,
+        symbols: settings.bySymbolShard.map((list) => list.map((s) => s.name)),
+      },
+      'engine pipeline started',
+    );
+    return p;
+  }
+
+  private constructor(options: PipelineOptions, settings: Resolved) {
+    const n = settings.shards;
+    this.shards = n;
+    this.log = options.log.child({ component: 'engine-pipeline' });
+    this.settings = settings;
+    // 2. control block and rings
+    const control = createControlBlock(n);
+    const commandRings: Ring[] = [];
+    const eventRings: Ring[] = [];
+    const controls: ShardControl[] = [];
+    for (let k = 0; k < n; k++) {
+      commandRings.push(Ring.create(settings.commandRingBytes, 1));
+      // Note: one consumer (the gateway) until the journal exists; see the header.
+      eventRings.push(Ring.create(settings.eventRingBytes, 1));
+      controls.push(new ShardControl(control, k));
+    }
+    this.commandRings = commandRings;
+    this.eventRings = eventRings;
+    this.controls = controls;
+    this.hasExited = new Uint8Array(n);
+    this.alive = new Uint8Array(n).fill(1);
+    this.reasons = new Array<string | undefined>(n).fill(undefined);
+    this.busyRejects = new Float64Array(n);
+    // Totals and last raw (uint32) values of COMMANDS, EVENTS, OUTBOUND_WAITS, three per shard.
+    this.totals = new Float64Array(3 * n);
+    this.lasts = new Float64Array(3 * n);
+    this.lastBeat = new Float64Array(n);
+    this.lastBeatAt = new Float64Array(n).fill(performance.now());
+    this.setupLeft = Int32Array.from(settings.bySymbolShard, (list) => list.length);
+    this.refusals = [];
+    this.setupDone = undefined;
+    this.setupFailed = undefined;
+    this.accepting = false;
+    this.stopping = false;
+    this.stopped = undefined;
+    this.monitor = undefined;
+    // 4. dispatcher (started once the workers run)
+    const onEvent = options.onEvent;
+    const setupLeft = this.setupLeft;
+    const handler: EventHandler = (shard, view, offset) => {
+      if (setupLeft[shard] > 0) this.confirmSymbol(shard, view, offset);
+      onEvent(shard, view, offset);
+    };
+    this.dispatcher = new EventDispatcher(
+      eventRings.map((r) => r.reader(GATEWAY_CONSUMER)),
+      handler,
+      {
+        maxPerTurn: settings.maxEventsPerTurn,
+        onError: (shard, err) => this.log.error({ shard, err }, 'event handler threw; event skipped'),
+      },
+    );
+    // 3. workers
+    this.workers = [];
+    this.exited = [];
+    for (let k = 0; k < n; k++) this.spawn(k, control);
+  }
+
+  /** The shard that owns `symbolId`: symbolId % shards. */
+  shardOf(symbolId: number): number {
+    return shardOf(symbolId, this.shards);
+  }
+
+  /**
+   * Reserves one command record in shard `shard`'s ring: returns its byte offset in
+   * `commandView(shard)` (>= 8), or BACK_PRESSURED (ring full: answer BUSY), SHARD_DOWN or STOPPED.
+   * The slot holds stale bytes: write the whole 96-byte record in place (`writeHeader` zeroes it
+   * first), stamp its timestamp, then `commitCommand` (or `abortCommand`) before any other call on
+   * that shard.
+   */
+  claimCommand(shard: number): number {
+    const ring = this.commandRings[shard];
+    if (ring === undefined) throw this.badShard(shard);
+    if (!this.accepting) return STOPPED;
+    if (this.alive[shard] === 0) return SHARD_DOWN;
+    const at = ring.tryClaim(COMMAND_RECORD, COMMAND_SIZE);
+    if (at === BACK_PRESSURED) this.busyRejects[shard]++;
+    return at;
+  }
+
+  /** The bytes `claimCommand` offsets point into (fixed for the pipeline's life). */
+  commandView(shard: number): DataView {
+    const ring = this.commandRings[shard];
+    if (ring === undefined) throw this.badShard(shard);
+    return ring.view;
+  }
+
+  /** Publishes the claimed command to the shard (wakes it if it parked). */
+  commitCommand(shard: number): void {
+    const ring = this.commandRings[shard];
+    if (ring === undefined) throw this.badShard(shard);
+    ring.commit();
+  }
+
+  /** Gives the claimed command up (the shard skips it). */
+  abortCommand(shard: number): void {
+    const ring = this.commandRings[shard];
+    if (ring === undefined) throw this.badShard(shard);
+    ring.abort();
+  }
+
+  /**
+   * Copies the 96-byte command record at `src[offset ..]` into shard `shard`'s ring: OK,
+   * BACK_PRESSURED (nothing written; answer BUSY), SHARD_DOWN or STOPPED.
+   */
+  submit(shard: number, src: Uint8Array, offset: number): number {
+    const ring = this.commandRings[shard];
+    if (ring === undefined) throw this.badShard(shard);
+    if (!this.accepting) return STOPPED;
+    if (this.alive[shard] === 0) return SHARD_DOWN;
+    const r = ring.tryWrite(COMMAND_RECORD, src, offset, COMMAND_SIZE);
+    if (r === BACK_PRESSURED) this.busyRejects[shard]++;
+    return r;
+  }
+
+  /** Liveness and progress of every shard (allocates: for the health endpoint and metrics). */
+  health(): PipelineHealth {
+    const now = performance.now();
+    const shards: ShardHealth[] = [];
+    let allAlive = true;
+    for (let k = 0; k < this.shards; k++) {
+      this.refresh(k, now);
+      const alive = this.alive[k] === 1;
+      allAlive &&= alive;
+      const c = this.controls[k];
+      const reason = this.reasons[k];
+      shards.push({
+        id: k,
+        alive,
+        state: alive ? stateName(c.state()) : 'down',
+        heartbeat: this.lastBeat[k],
+        heartbeatAgeMs: Math.round(now - this.lastBeatAt[k]),
+        commands: this.totals[3 * k],
+        events: this.totals[3 * k + 1],
+        eventsDelivered: this.dispatcher.delivered[k],
+        dispatcherParks: this.dispatcher.parks[k],
+        outboundWaits: this.totals[3 * k + 2],
+        inboundUsedBytes: backlog(this.commandRings[k]),
+        outboundUsedBytes: backlog(this.eventRings[k]),
+        busyRejects: this.busyRejects[k],
+        ...(reason === undefined ? {} : { reason }),
+      });
+    }
+    return { healthy: allAlive && !this.stopping, stopping: this.stopping, shards };
+  }
+
+  /**
+   * Graceful stop: closes intake (STOPPED), lets every live shard process what is in its command
+   * ring, delivers every event, and resolves when the workers have exited. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  // ---------------------------------------------------------------- stages
+
+  private spawn(k: number, control: SharedArrayBuffer): void {
+    const s = this.settings;
+    const data: ShardWorkerData = {
+      shardId: k,
+      commands: this.commandRings[k].buffer,
+      events: this.eventRings[k].buffer,
+      control,
+      idle: s.idle,
+      maxOrders: s.maxOrders,
+      maxSymbols: s.maxSymbols,
+      maxAccounts: s.maxAccounts,
+      batch: s.commandBatch,
+    };
+    // Note: execArgv carries a TypeScript loader when running from the sources (tests); from dist
+    // it is whatever node was started with.
+    const worker = new Worker(s.workerUrl, { workerData: data, execArgv: process.execArgv });
+    this.workers.push(worker);
+    worker.on('error', (err: Error) => this.markDead(k, `worker threw ${err.name}: ${err.message}`, err));
+    this.exited.push(
+      new Promise<void>((resolveExit) => {
+        worker.once('exit', (code: number) => {
+          this.hasExited[k] = 1;
+          const clean = code === 0 && this.stopping && this.controls[k].state() === ShardState.STOPPED;
+          if (clean) this.log.info({ shard: k }, 'shard stopped');
+          else this.markDead(k, `worker exited with code ${code}`);
+          this.dispatcher.finish(k);
+          resolveExit();
+        });
+      }),
+    );
+  }
+
+  private async awaitWorkersReady(deadline: number): Promise<void> {
+    const ready = this.workers.map(
+      (w, k) =>
+        new Promise<void>((resolveReady, reject) => {
+          const fail = (why: string, cause?: unknown) =>
+            reject(new PipelineError(`shard ${k} failed to start: ${why}`, { cause }));
+          w.once('message', () => resolveReady());
+          w.once('error', (err: Error) => fail(`${err.name}: ${err.message}`, err));
+          w.once('exit', (code: number) => fail(`worker exited with code ${code}`));
+        }),
+    );
+    await withDeadline(Promise.all(ready), deadline, 'shard workers did not start');
+  }
+
+  private async configureSymbols(deadline: number): Promise<void> {
+    const scratch = new Uint8Array(COMMAND_SIZE);
+    const view = new DataView(scratch.buffer);
+    const confirmed = new Promise<void>((resolveSetup) => {
+      this.setupDone = resolveSetup;
+    });
+    this.checkSetupDone();
+    for (let k = 0; k < this.shards; k++) {
+      for (const s of this.settings.bySymbolShard[k]) {
+        writeAddSymbolCommand(view, 0, s);
+        while (this.commandRings[k].tryWrite(COMMAND_RECORD, scratch, 0, COMMAND_SIZE) !== OK) {
+          if (this.alive[k] === 0 || performance.now() > deadline) break;
+          await sleep(1);
+        }
+      }
+    }
+    const watch = setInterval(() => {
+      const down = this.alive.indexOf(0);
+      if (down >= 0) this.setupFailed = `shard ${down} is down: ${this.reasons[down]}`;
+      if (down >= 0 || performance.now() > deadline) this.setupDone?.();
+    }, 10);
+    try {
+      await confirmed;
+    } finally {
+      clearInterval(watch);
+    }
+    if (this.setupFailed !== undefined) {
+      throw new PipelineError(`symbol set-up failed: ${this.setupFailed}`);
+    }
+    if (this.setupLeft.some((left) => left > 0)) {
+      throw new PipelineError('symbol set-up did not finish within startTimeoutMs');
+    }
+    if (this.refusals.length > 0) {
+      throw new PipelineError(`the engine refused symbol configuration: ${this.refusals.join('; ')}`);
+    }
+  }
+
+  /** Stage 5, per event while set-up confirmations are due (the first events of each shard). */
+  private confirmSymbol(shard: number, view: DataView, offset: number): void {
+    this.setupLeft[shard]--;
+    const type = E.readType(view, offset);
+    if (type !== EventType.SYMBOL_ADDED) {
+      const reason = type === EventType.REJECTED ? reasonName(E.readReason(view, offset)) : `event ${type}`;
+      const id = E.readSymbolId(view, offset);
+      const spec = this.settings.bySymbolShard[shard].find((s) => s.id === id);
+      this.refusals.push(`symbol ${id} (${spec?.name ?? '?'}) on shard ${shard}: ${reason}`);
+    }
+    this.checkSetupDone();
+  }
+
+  private checkSetupDone(): void {
+    if (this.setupDone !== undefined && this.setupLeft.every((left) => left <= 0)) this.setupDone();
+  }
+
+  private startMonitor(): void {
+    const timeout = this.settings.heartbeatTimeoutMs;
+    const every = Math.min(250, Math.max(10, Math.floor(timeout / 4)));
+    const now = performance.now();
+    for (let k = 0; k < this.shards; k++) {
+      this.lastBeat[k] = this.controls[k].heartbeat();
+      this.lastBeatAt[k] = now;
+    }
+    this.monitor = setInterval(() => this.check(), every);
+    this.monitor.unref();
+  }
+
+  /** Heartbeat timer: counters, and a shard whose heartbeat stalled is marked dead. */
+  private check(): void {
+    const now = performance.now();
+    const timeout = this.settings.heartbeatTimeoutMs;
+    for (let k = 0; k < this.shards; k++) {
+      this.refresh(k, now);
+      if (this.alive[k] === 0 || this.hasExited[k] === 1) continue;
+      const age = now - this.lastBeatAt[k];
+      if (age > timeout && this.controls[k].state() !== ShardState.STOPPED) {
+        this.markDead(k, `heartbeat stalled for ${Math.round(age)} ms (timeout ${timeout} ms)`);
+      }
+    }
+  }
+
+  /** Folds the shard's uint32 counters into totals and notes a moved heartbeat. */
+  private refresh(k: number, now: number): void {
+    const c = this.controls[k];
+    const beat = c.heartbeat();
+    if (beat !== this.lastBeat[k]) {
+      this.lastBeat[k] = beat;
+      this.lastBeatAt[k] = now;
+    }
+    this.fold(3 * k, c.commands());
+    this.fold(3 * k + 1, c.events());
+    this.fold(3 * k + 2, c.outboundWaits());
+  }
+
+  private fold(i: number, raw: number): void {
+    this.totals[i] += (raw - this.lasts[i]) >>> 0;
+    this.lasts[i] = raw;
+  }
+
+  private markDead(k: number, reason: string, err?: Error): void {
+    if (this.alive[k] === 0) return;
+    this.alive[k] = 0;
+    this.reasons[k] = reason;
+    this.log.error({ shard: k, reason, err }, 'shard down: its symbols take no commands (SHARD_DOWN)');
+    if (this.hasExited[k] === 0) {
+      this.workers[k]
+        .terminate()
+        .catch((e: unknown) => this.log.error({ shard: k, err: e }, 'terminate failed'));
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.accepting = false;
+    this.stopping = true;
+    this.log.info('engine pipeline stopping: intake closed, draining the shards');
+    // STOP goes behind the last command of every live shard; each drains its ring, then exits.
+    await Promise.all(this.workers.map((_, k) => this.sendStop(k)));
+    await Promise.all(this.exited);
+    await this.dispatcher.done();
+    if (this.monitor !== undefined) clearInterval(this.monitor);
+    const h = this.health();
+    this.log.info(
+      { shards: h.shards.map((s) => ({ id: s.id, commands: s.commands, events: s.events, state: s.state })) },
+      'engine pipeline stopped',
+    );
+  }
+
+  private async sendStop(k: number): Promise<void> {
+    const ring = this.commandRings[k];
+    while (this.alive[k] === 1 && this.hasExited[k] === 0) {
+      if (ring.tryWrite(STOP_RECORD, NO_BYTES, 0, 0) === OK) return;
+      await sleep(1);
+    }
+  }
+
+  /** Start-up failed: end every worker without draining. */
+  private async abortStart(): Promise<void> {
+    this.stopping = true;
+    this.alive.fill(0);
+    for (const w of this.workers) w.terminate().catch(() => undefined);
+    await Promise.all(this.exited);
+    await this.dispatcher.done();
+  }
+
+  private badShard(shard: number): PipelineError {
+    return new PipelineError(`shard must be an integer 0..${this.shards - 1}, got ${String(shard)}`);
+  }
+}
+
+function resolve(o: PipelineOptions): Resolved {
+  checkShards(o.shards);
+  const idle = o.idle ?? 'backoff';
+  if (!IDLE_STRATEGIES.includes(idle)) {
+    throw new PipelineError(`idle must be one of ${IDLE_STRATEGIES.join('|')}, got ${String(idle)}`);
+  }
+  const commandRingBytes = ringBytes(
+    'commandRingBytes',
+    o.commandRingBytes ?? 1 << 20,
+    MIN_COMMAND_RING,
+    COMMAND_SIZE,
+  );
+  const eventRingBytes = ringBytes('eventRingBytes', o.eventRingBytes ?? 1 << 23, MIN_EVENT_RING, EVENT_SIZE);
+  const maxOrders = positiveInt('maxOrders', o.maxOrders ?? 1 << 18);
+  const maxSymbols = positiveInt('maxSymbols', o.maxSymbols ?? 1024);
+  const maxAccounts = positiveInt('maxAccounts', o.maxAccounts ?? 1 << 16);
+  const bySymbolShard: SymbolSpec[][] = Array.from({ length: o.shards }, () => []);
+  const seen = new Set<number>();
+  for (const s of o.symbols) {
+    if (seen.has(s.id)) throw new PipelineError(`symbol id ${s.id} appears twice`);
+    seen.add(s.id);
+    bySymbolShard[shardOf(s.id, o.shards)].push(s);
+  }
+  for (let k = 0; k < o.shards; k++) {
+    if (bySymbolShard[k].length > maxSymbols) {
+      throw new PipelineError(
+        `shard ${k} gets ${bySymbolShard[k].length} symbols; maxSymbols is ${maxSymbols}`,
+      );
+    }
+  }
+  return {
+    shards: o.shards,
+    idle,
+    commandRingBytes,
+    eventRingBytes,
+    maxOrders,
+    maxSymbols,
+    maxAccounts,
+    commandBatch: positiveInt('commandBatch', o.commandBatch ?? 256),
+    maxEventsPerTurn: positiveInt('maxEventsPerTurn', o.maxEventsPerTurn ?? 4096),
+    heartbeatTimeoutMs: positiveInt('heartbeatTimeoutMs', o.heartbeatTimeoutMs ?? 3000),
+    startTimeoutMs: positiveInt('startTimeoutMs', o.startTimeoutMs ?? 30_000),
+    workerUrl: o.workerUrl ?? SHARD_WORKER_URL,
+    bySymbolShard,
+  };
+}
+
+function ringBytes(name: string, v: number, min: number, record: number): number {
+  if (!Number.isInteger(v) || v < min || v > 2 ** 30 || (v & (v - 1)) !== 0 || maxPayloadLength(v) < record) {
+    throw new PipelineError(`${name} must be a power of two between ${min} and 2^30, got ${String(v)}`);
+  }
+  return v;
+}
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1)
+    throw new PipelineError(`${name} must be an integer >= 1, got ${String(v)}`);
+  return v;
+}
+
+/** Bytes published and not yet consumed by the slowest consumer. */
+function backlog(ring: Ring): number {
+  const head = ring.producerPosition();
+  let used = 0;
+  for (let i = 0; i < ring.consumers; i++) used = Math.max(used, (head - ring.consumerPosition(i)) | 0);
+  return used;
+}
+
+async function withDeadline<T>(p: Promise<T>, deadline: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new PipelineError(`${what} within startTimeoutMs`)),
+      Math.max(0, deadline - performance.now()),
+    );
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

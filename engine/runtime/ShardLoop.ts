@@ -1,0 +1,97 @@
+/**
+ * The shard worker loop: one worker thread, one `Engine` (shardId = the worker's index), one command
+ * ring in, one event ring out.
+ *
+ *   loop: n = commands.read(onRecord, batch)     // up to `batch` command records, in ring order
+ *         onRecord: engine.process(view, off, sink)   // events go straight into the event ring,
+ *                                                     // published per command (RingEventSink)
+ *         heartbeat; publish counters when n > 0; idle.idle(n)
+ *   until a STOP_RECORD: everything before it has been processed and published; state STOPPED; return.
+ *
+ * Idle strategy (the `IDLE_STRATEGY` setting, `IdleChoice`), for both waits (no commands; event ring
+ * full): 'backoff' (default; parks, 0 % CPU idle, a wake costs ~7-25 us) or 'spin' (a core per shard).
+ *
+ * A throwing engine (a bug: `process()` never throws for command content) sets FAILED and rethrows:
+ * the worker dies with an uncaught error and the pipeline marks the shard down.
+ * Called by the worker entry `shardWorker.ts` (and fixture entries that pass another `Engine`).
+ * Thread-safety: runs on the shard's worker thread; blocks it until STOP.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { Engine, EngineConfig } from '../book/Engine.js';
+import { MatchingEngine } from '../book/MatchingEngine.js';
+import { Ring } from '../ring/Ring.js';
+import { ShardControl, ShardState } from './ControlBlock.js';
+import { createIdle, type IdleStrategyName } from './IdleChoice.js';
+import { COMMAND_RECORD, STOP_RECORD } from './RecordTypes.js';
+import { RingEventSink } from './RingEventSink.js';
+
+/** What a shard worker receives as `workerData` (plain, structured-clonable). */
+export interface ShardWorkerData {
+  readonly shardId: number;
+  /** The command ring (gateway -> this shard); this shard is its consumer 0. */
+  readonly commands: SharedArrayBuffer;
+  /** The event ring (this shard -> gateway [, journal]); this shard is its producer. */
+  readonly events: SharedArrayBuffer;
+  readonly control: SharedArrayBuffer;
+  readonly idle: IdleStrategyName;
+  readonly maxOrders: number;
+  readonly maxSymbols: number;
+  readonly maxAccounts: number;
+  /** Command records per read (the consumer position is published once per batch). */
+  readonly batch: number;
+}
+
+/** The message a worker posts once, when its engine is built and its loop starts. */
+export interface ShardReady {
+  readonly ready: number;
+}
+
+export type EngineFactory = (config: EngineConfig) => Engine;
+
+export const createMatchingEngine: EngineFactory = (config) => new MatchingEngine(config);
+
+/** Runs the shard until a STOP_RECORD; returns the number of commands processed. */
+export function runShard(data: ShardWorkerData, createEngine: EngineFactory = createMatchingEngine): number {
+  const control = new ShardControl(data.control, data.shardId);
+  const engine = createEngine({
+    shardId: data.shardId,
+    maxOrders: data.maxOrders,
+    maxSymbols: data.maxSymbols,
+    maxAccounts: data.maxAccounts,
+  });
+  const reader = Ring.wrap(data.commands).reader(0);
+  const events = Ring.wrap(data.events);
+  const sink = new RingEventSink(events, createIdle(data.idle, events), control);
+  const idle = createIdle(data.idle, reader);
+  const batch = data.batch;
+  let processed = 0;
+  let stopping = false;
+  const onRecord = (type: number, view: DataView, offset: number): void => {
+    if (type === COMMAND_RECORD) {
+      // Note: the pipeline writes nothing after STOP_RECORD; a record there would be skipped.
+      if (stopping) return;
+      engine.process(view, offset, sink);
+      processed++;
+    } else if (type === STOP_RECORD) {
+      stopping = true;
+    }
+  };
+  control.setState(ShardState.RUNNING);
+  control.beat();
+  parentPort?.postMessage({ ready: data.shardId } satisfies ShardReady);
+  try {
+    while (!stopping) {
+      const n = reader.read(onRecord, batch);
+      control.beat();
+      if (n > 0) control.publish(processed, sink.events, sink.waits);
+      idle.idle(n);
+    }
+  } catch (err) {
+    control.publish(processed, sink.events, sink.waits);
+    control.setState(ShardState.FAILED);
+    throw err;
+  }
+  control.publish(processed, sink.events, sink.waits);
+  control.setState(ShardState.STOPPED);
+  return processed;
+}

@@ -1,0 +1,253 @@
+/**
+ * The REST order routes: place, list, get, cancel, trades, under `/api/v1/orders` and the documented
+ * aliases under `/api/v1/orders/orders`.
+ *
+ * Every route authenticates first (gateway/auth/Authenticator.ts; 401 JSON when refused) and only
+ * ever shows the caller's own orders: another account's order id answers exactly like an unknown id
+ * (404 ORDER_NOT_FOUND), so ids cannot be probed. Orders go through OrderService (command ring ->
+ * shard -> events -> OrderStore); replies show the order's state after matching. Error mapping:
+ * gateway/rest/errors.ts. Thread-safety: main thread only.
+ */
+
+import { Reason } from '../../engine/ResultCodes.js';
+import type { Authenticator } from '../auth/Authenticator.js';
+import type { HttpRequestInfo, HttpRouter } from '../http/HttpRouter.js';
+import { errorReply, json, type Reply } from '../http/Reply.js';
+import type { GatewayMetrics } from '../metrics/GatewayMetrics.js';
+import type { OrderService } from '../orders/OrderService.js';
+import { CLOSED_MASK, OPEN_MASK, type OrderRecord } from '../orders/OrderStore.js';
+import { parseSide, parseStatus, STATUS_NAMES, STATUS_WORDS } from '../orders/OrderVocabulary.js';
+import { Outcome } from '../orders/PendingRequests.js';
+import { outcomeReply, rejectReply } from './errors.js';
+import { MAX_SAFE_INTEGER_STRING_LENGTH, parseOrderIdText } from './ids.js';
+import { fillJson, orderJson } from './orderJson.js';
+import { parseNewOrder } from './parseNewOrder.js';
+import type { SymbolDirectory } from './SymbolDirectory.js';
+
+export const ORDERS_PATH = '/api/v1/orders';
+/** The seed's documented aliases. */
+export const ORDERS_ALIAS_PATH = '/api/v1/orders/orders';
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 1000;
+
+export interface OrdersApiOptions {
+  readonly orders: OrderService;
+  readonly symbols: SymbolDirectory;
+  readonly auth: Authenticator;
+  readonly metrics: GatewayMetrics;
+  /** Session id stamped on REST commands (events of REST orders carry it). */
+  readonly sessionId: number;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const UNAUTHORIZED_HEADERS = [['www-authenticate', 'Bearer']] as const;
+
+export class OrdersApi {
+  private readonly orders: OrderService;
+  private readonly symbols: SymbolDirectory;
+  private readonly auth: Authenticator;
+  private readonly metrics: GatewayMetrics;
+  private readonly sessionId: number;
+
+  constructor(options: OrdersApiOptions) {
+    this.orders = options.orders;
+    this.symbols = options.symbols;
+    this.auth = options.auth;
+    this.metrics = options.metrics;
+    this.sessionId = options.sessionId;
+  }
+
+  register(router: HttpRouter): void {
+    for (const base of [ORDERS_PATH, ORDERS_ALIAS_PATH]) {
+      router.post(base, (req) => this.place(req));
+      router.get(base, (req) => this.list(req));
+      router.get(`${base}/:id`, (req) => this.get(req));
+      router.del(`${base}/:id`, (req) => this.cancel(req));
+      router.put(`${base}/:id/cancel`, (req) => this.cancel(req));
+      router.get(`${base}/:id/trades`, (req) => this.trades(req));
+    }
+  }
+
+  private async authenticate(req: HttpRequestInfo): Promise<number | Reply> {
+    const who = await this.auth.authenticate(req.authorization, `${req.method} ${req.route}`);
+    if (who.ok) return who.accountId;
+    return errorReply(401, 'UNAUTHORIZED', who.message, undefined, UNAUTHORIZED_HEADERS);
+  }
+
+  private async place(req: HttpRequestInfo): Promise<Reply> {
+    const account = await this.authenticate(req);
+    if (typeof account !== 'number') {
+      this.metrics.orderResult('unauthorized');
+      return account;
+    }
+    let body: unknown;
+    try {
+      if (req.body.length === 0) throw new SyntaxError('empty body');
+      body = JSON.parse(utf8.decode(req.body));
+    } catch (err) {
+      this.metrics.orderResult('invalid');
+      return errorReply(
+        400,
+        'MALFORMED_JSON',
+        `the request body is not valid JSON (${(err as Error).message})`,
+      );
+    }
+    const parsed = parseNewOrder(body, this.symbols);
+    if (!parsed.ok) {
+      this.metrics.orderResult('invalid');
+      const { code, message, field, reason } = parsed.error;
+      return errorReply(400, code, message, reason === undefined ? { field } : { field, reason });
+    }
+    const result = await this.orders.place(account, this.sessionId, parsed.fields);
+    if (result.outcome !== Outcome.DONE) {
+      this.countFailure(result.outcome);
+      return outcomeReply(result.outcome);
+    }
+    this.metrics.orderAckSeconds.observe(result.seconds);
+    if (result.rejectReason !== 0) {
+      this.metrics.orderResult('rejected');
+      return rejectReply(result.rejectReason, 'order rejected');
+    }
+    this.metrics.orderResult('accepted');
+    const record = this.orders.store.get(result.orderId);
+    // Note: only a store configured to keep almost nothing could have evicted it already.
+    if (record === undefined) return json(201, { order_id: String(result.orderId) });
+    return json(201, orderJson(record, parsed.symbol, true));
+  }
+
+  private async list(req: HttpRequestInfo): Promise<Reply> {
+    const account = await this.authenticate(req);
+    if (typeof account !== 'number') return account;
+    const q = new URLSearchParams(req.query);
+    let statusMask = 0;
+    const status = q.get('status');
+    if (status !== null && status !== '') {
+      for (const word of status.split(',')) {
+        const w = word.trim().toLowerCase();
+        if (w === 'open') statusMask |= OPEN_MASK;
+        else if (w === 'closed') statusMask |= CLOSED_MASK;
+        else {
+          const code = parseStatus(w);
+          if (code === 0) {
+            return badQuery('status', status, `open, closed, ${STATUS_WORDS.join(', ')} (comma-separated)`);
+          }
+          statusMask |= 1 << code;
+        }
+      }
+    }
+    let symbolId = 0;
+    const symbolRef = q.get('symbol');
+    if (symbolRef !== null && symbolRef !== '') {
+      const symbol = this.symbols.find(symbolRef);
+      if (symbol === undefined) return badQuery('symbol', symbolRef, this.symbols.names().join(', '));
+      symbolId = symbol.id;
+    }
+    let side = 0;
+    const sideText = q.get('side');
+    if (sideText !== null && sideText !== '') {
+      side = parseSide(sideText);
+      if (side === 0) return badQuery('side', sideText, 'Buy, Sell');
+    }
+    const limit = intParam(q.get('limit'), DEFAULT_PAGE, 1, MAX_PAGE);
+    if (limit < 0) return badQuery('limit', q.get('limit') ?? '', `an integer 1..${MAX_PAGE}`);
+    const cursor = intParam(q.get('cursor'), 0, 1, Number.MAX_SAFE_INTEGER);
+    if (cursor < 0) return badQuery('cursor', q.get('cursor') ?? '', 'the next_cursor of a previous page');
+    const page = this.orders.store.list(account, { statusMask, symbolId, side }, limit, cursor);
+    return json(200, {
+      orders: page.orders.map((r) => this.view(r, false)),
+      next_cursor: page.nextSeq === 0 ? null : String(page.nextSeq),
+    });
+  }
+
+  private async get(req: HttpRequestInfo): Promise<Reply> {
+    const account = await this.authenticate(req);
+    if (typeof account !== 'number') return account;
+    const r = this.owned(account, req.params[0]);
+    return r === undefined ? notFound(req.params[0]) : json(200, this.view(r, true));
+  }
+
+  private async trades(req: HttpRequestInfo): Promise<Reply> {
+    const account = await this.authenticate(req);
+    if (typeof account !== 'number') return account;
+    const r = this.owned(account, req.params[0]);
+    if (r === undefined) return notFound(req.params[0]);
+    const symbol = this.symbols.byIdOrUndefined(r.symbolId)!;
+    return json(200, {
+      order_id: String(r.orderId),
+      symbol: symbol.name,
+      trades: r.fills.map((f) => fillJson(f, symbol)),
+      fill_count: r.fillCount,
+      truncated: r.fillCount > r.fills.length,
+    });
+  }
+
+  private async cancel(req: HttpRequestInfo): Promise<Reply> {
+    const account = await this.authenticate(req);
+    if (typeof account !== 'number') return account;
+    const r = this.owned(account, req.params[0]);
+    if (r === undefined) return notFound(req.params[0]);
+    if (!r.open) return notOpen(r);
+    const result = await this.orders.cancel(account, this.sessionId, r);
+    if (result.outcome !== Outcome.DONE) {
+      if (result.outcome === Outcome.BUSY) this.metrics.counters.busyRejects++;
+      return outcomeReply(result.outcome);
+    }
+    if (result.rejectReason !== 0) {
+      // Note: the order may have filled or expired between our look-up and the shard's turn.
+      if (result.rejectReason === Reason.ORDER_NOT_FOUND && !r.open) return notOpen(r);
+      return rejectReply(result.rejectReason, `cancel of order ${r.orderId} rejected`);
+    }
+    return json(200, this.view(r, true));
+  }
+
+  private owned(account: number, idText: string): OrderRecord | undefined {
+    const id = parseOrderIdText(idText);
+    return id === 0 ? undefined : this.orders.store.getOwned(account, id);
+  }
+
+  private view(r: OrderRecord, withFills: boolean): Record<string, unknown> {
+    return orderJson(r, this.symbols.byIdOrUndefined(r.symbolId)!, withFills);
+  }
+
+  private countFailure(outcome: number): void {
+    if (outcome === Outcome.BUSY) {
+      this.metrics.counters.busyRejects++;
+      this.metrics.orderResult('busy');
+    } else if (outcome === Outcome.SHARD_DOWN) this.metrics.orderResult('shard_down');
+    else this.metrics.orderResult('timeout');
+  }
+}
+
+function notFound(idText: string): Reply {
+  const shown = idText.length > MAX_SAFE_INTEGER_STRING_LENGTH ? `${idText.slice(0, 16)}...` : idText;
+  return errorReply(404, 'ORDER_NOT_FOUND', `no order ${JSON.stringify(shown)}`, {
+    reason: Reason.ORDER_NOT_FOUND,
+  });
+}
+
+function notOpen(r: OrderRecord): Reply {
+  return errorReply(
+    409,
+    'ORDER_NOT_OPEN',
+    `order ${r.orderId} is ${STATUS_NAMES[r.status]}: nothing to cancel`,
+  );
+}
+
+function badQuery(name: string, value: string, expected: string): Reply {
+  return errorReply(
+    400,
+    'INVALID_QUERY',
+    `query parameter ${name}=${JSON.stringify(value)}: expected ${expected}`,
+    {
+      field: name,
+    },
+  );
+}
+
+/** The integer value of a query parameter; `fallback` when absent, -1 when invalid. */
+function intParam(text: string | null, fallback: number, min: number, max: number): number {
+  if (text === null || text === '') return fallback;
+  if (!/^\d{1,16}$/.test(text)) return -1;
+  const n = Number(text);
+  return n >= min && n <= max ? n : -1;
+}

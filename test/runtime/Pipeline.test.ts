@@ -1,0 +1,215 @@
+/**
+ * The engine pipeline end to end on real worker threads: a seeded stream over four symbols and two
+ * shards goes through the command rings, the shard workers and the event rings, and what comes out
+ * (per shard, in order) is byte-identical to an in-process MatchingEngine with the same shardId fed
+ * the same commands; graceful stop delivers everything submitted before it. Also: a 1 KiB command
+ * ring (BACK_PRESSURED returned and counted) with a 2 KiB event ring and a slow consumer (the shard
+ * waits, nothing is dropped); start-up refusals and option checks.
+ */
+import { pino } from 'pino';
+import t, { type Test } from 'tap';
+import { Pipeline } from '../../engine/pipeline.js';
+import { COMMAND_SIZE } from '../../engine/records/CommandRecord.js';
+import { PipelineError } from '../../engine/runtime/PipelineError.js';
+import { BACK_PRESSURED, OK, STOPPED } from '../../engine/runtime/SubmitResult.js';
+import type { SymbolSpec } from '../../gateway/symbols/SymbolTable.js';
+import {
+  describeEvent,
+  EventCollector,
+  expectedEvents,
+  firstDifference,
+  generateStream,
+  indexesOf,
+  type Stream,
+  TEST_ENGINE,
+  testSymbols,
+} from '../fixtures/runtimeCommands.js';
+
+const log = pino({ level: 'silent' });
+const SHARDS = 2;
+const symbols = testSymbols(4);
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function start(collector: EventCollector, extra: Partial<Parameters<typeof Pipeline.start>[0]> = {}) {
+  return Pipeline.start({
+    shards: SHARDS,
+    symbols,
+    log,
+    onEvent: collector.onEvent,
+    ...TEST_ENGINE,
+    ...extra,
+  });
+}
+
+/** Submits every command, in order, waiting (not rejecting) while a command ring is full. */
+async function submitAll(p: Pipeline, s: Stream): Promise<number> {
+  let retries = 0;
+  for (let i = 0; i < s.count; i++) {
+    let r = p.submit(s.shardOf[i], s.bytes, i * COMMAND_SIZE);
+    while (r === BACK_PRESSURED) {
+      retries++;
+      await turn();
+      r = p.submit(s.shardOf[i], s.bytes, i * COMMAND_SIZE);
+    }
+    if (r !== OK) throw new Error(`submit ${i} returned ${r}`);
+    if ((i & 1023) === 1023) await turn();
+  }
+  return retries;
+}
+
+function checkShard(
+  t: Test,
+  k: number,
+  got: Uint8Array,
+  want: Uint8Array,
+  what: string,
+  syms: readonly SymbolSpec[] = symbols,
+) {
+  const at = firstDifference(got, want);
+  t.equal(
+    at,
+    -1,
+    `${what}, shard ${k}: ${want.length / 128} events byte-identical` +
+      (at < 0
+        ? ''
+        : ` (first difference at event ${at}: got ${describeEvent(got, at)}, want ${describeEvent(want, at)})`),
+  );
+  t.ok(want.length / 128 > syms.length, `shard ${k} emitted more than its set-up events`);
+}
+
+t.test('two shards: byte-identical to in-process engines; graceful stop drains everything', async (t) => {
+  const stream = generateStream(20240601, 12_000, SHARDS, symbols);
+  const c = new EventCollector(SHARDS);
+  const p = await start(c, { idle: 'backoff' });
+  t.equal(p.shardOf(3), 1, 'symbol 3 -> shard 3 % 2');
+  t.throws(() => p.submit(2, stream.bytes, 0), PipelineError);
+  t.throws(() => p.claimCommand(-1), { message: /shard must be an integer 0..1, got -1/ });
+  t.ok(p.health().healthy);
+  // The first half paced (waiting while a ring is full), the second, once the rings are empty, in
+  // one synchronous burst (~3k commands, ~0.3 MiB per shard) into the 1 MiB rings, so commands are
+  // still queued when stop() begins.
+  const half = 6_000;
+  await submitAll(p, { ...stream, count: half });
+  while (p.health().shards.some((s) => s.inboundUsedBytes > 0)) await turn();
+  let refused = 0;
+  for (let i = half; i < stream.count; i++) {
+    if (p.submit(stream.shardOf[i], stream.bytes, i * COMMAND_SIZE) !== OK) refused++;
+  }
+  t.equal(refused, 0, 'the burst fits the command rings');
+  const before = p.health();
+  const stopping = p.stop();
+  t.equal(p.submit(0, stream.bytes, 0), STOPPED, 'STOPPED as soon as stop() is called');
+  t.equal(p.claimCommand(1), STOPPED);
+  t.equal(p.health().healthy, false, 'not healthy while stopping');
+  await stopping;
+  t.equal(p.stop(), stopping, 'stop() is idempotent');
+  for (let k = 0; k < SHARDS; k++) {
+    checkShard(t, k, c.bytes(k), expectedEvents(k, SHARDS, symbols, stream, indexesOf(stream, k)), 'backoff');
+  }
+  const h = p.health();
+  t.ok(
+    before.shards.some((s) => s.inboundUsedBytes > 0),
+    'commands were still queued when stop began',
+  );
+  t.equal(
+    h.shards[0].commands + h.shards[1].commands,
+    stream.count + symbols.length,
+    'every command processed',
+  );
+  for (const s of h.shards) {
+    t.equal(s.events, c.counts[s.id], `shard ${s.id}: emitted = delivered`);
+    t.equal(s.eventsDelivered, c.counts[s.id]);
+    t.match(s, { state: 'stopped', inboundUsedBytes: 0, outboundUsedBytes: 0, busyRejects: 0 });
+  }
+});
+
+t.test(
+  'BusySpin, 1 KiB command ring, 2 KiB event ring, slow consumer: BUSY counted, nothing dropped',
+  async (t) => {
+    const stream = generateStream(99, 4_000, 1, symbols);
+    const c = new EventCollector(1);
+    c.slowNs = 3_000;
+    const p = await start(c, { shards: 1, idle: 'spin', commandRingBytes: 1024, eventRingBytes: 2048 });
+    const accepted: number[] = [];
+    let rejected = 0;
+    // 1. A synchronous burst: the main thread never yields (nor drains events), so the 9-command ring
+    // overflows and the shard waits on its full event ring.
+    const burst = 2_000;
+    for (let i = 0; i < burst; i++) {
+      const r = p.submit(0, stream.bytes, i * COMMAND_SIZE);
+      if (r === OK) accepted.push(i);
+      else if (r === BACK_PRESSURED) rejected++;
+      else t.fail(`unexpected ${r}`);
+    }
+    t.ok(rejected > 0 && accepted.length > 0, `burst: accepted ${accepted.length}, rejected ${rejected}`);
+    // 2. Paced: everything goes in (retrying while full), the slow consumer keeps the event ring full.
+    const rest = { ...stream, count: stream.count - burst };
+    let maxUsed = 0;
+    const retries = await submitAll(p, {
+      ...rest,
+      bytes: stream.bytes.subarray(burst * COMMAND_SIZE),
+      shardOf: stream.shardOf.subarray(burst),
+    });
+    for (let i = burst; i < stream.count; i++) accepted.push(i);
+    for (let i = 0; i < 20; i++) {
+      maxUsed = Math.max(maxUsed, p.health().shards[0].outboundUsedBytes);
+      await turn();
+    }
+    // 3. The zero-copy path reports a full ring the same way.
+    let claimed = 0;
+    for (;;) {
+      const at = p.claimCommand(0);
+      if (at === BACK_PRESSURED) {
+        rejected++;
+        break;
+      }
+      t.ok(at >= 8 && at + COMMAND_SIZE <= p.commandView(0).byteLength, 'offset inside the command view');
+      const v = p.commandView(0);
+      for (let b = 0; b < COMMAND_SIZE; b++) v.setUint8(at + b, 0); // a claim holds stale bytes
+      v.setUint8(at, 99); // an unknown command type: the engine answers REJECTED(UNKNOWN_COMMAND)
+      p.commitCommand(0);
+      claimed++;
+    }
+    const busy = p.health().shards[0].busyRejects;
+    await p.stop();
+    const h = p.health().shards[0];
+    t.equal(busy, rejected + retries, 'busyRejects counts every BACK_PRESSURED');
+    const want = expectedEvents(0, 1, symbols, stream, accepted);
+    const got = c.bytes(0);
+    t.equal(
+      firstDifference(got.subarray(0, want.length), want),
+      -1,
+      `accepted commands: ${want.length / 128} events, same bytes`,
+    );
+    t.equal(got.length - want.length, claimed * 128, 'then one REJECTED per claimed unknown command');
+    t.ok(h.outboundWaits > 0, `the shard waited for event ring space ${h.outboundWaits} times`);
+    t.ok(maxUsed <= 2048, `outbound backlog never above the ring (max ${maxUsed})`);
+    t.equal(h.commands, accepted.length + claimed + symbols.length, 'every accepted command processed');
+  },
+);
+
+t.test('a symbol the engine refuses fails start-up with its name and reason', async (t) => {
+  const bad = { ...testSymbols(1)[0], minQtyLots: 0 };
+  await t.rejects(Pipeline.start({ shards: 1, symbols: [bad], log, onEvent: () => {}, ...TEST_ENGINE }), {
+    name: 'PipelineError',
+    message: /symbol 1 \(S1\/USD\) on shard 0: INVALID_SYMBOL_CONFIG/,
+  });
+});
+
+t.test('options are checked and name the bad value', async (t) => {
+  const base = { shards: 1, symbols, log, onEvent: () => {} };
+  const cases: [object, RegExp][] = [
+    [{ shards: 0 }, /shard count .* got 0/],
+    [{ shards: 65 }, /got 65/],
+    [{ commandRingBytes: 512 }, /commandRingBytes .* got 512/],
+    [{ eventRingBytes: 1024 }, /eventRingBytes .* got 1024/],
+    [{ eventRingBytes: 3000 }, /eventRingBytes .* got 3000/],
+    [{ idle: 'yield' }, /idle must be one of backoff\|spin, got yield/],
+    [{ maxOrders: 0 }, /maxOrders .* got 0/],
+    [{ symbols: [symbols[0], symbols[0]] }, /symbol id 1 appears twice/],
+    [{ maxSymbols: 1 }, /shard 0 gets 4 symbols; maxSymbols is 1/],
+  ];
+  for (const [extra, message] of cases) {
+    await t.rejects(Pipeline.start({ ...base, ...extra } as never), { name: 'PipelineError', message });
+  }
+});
