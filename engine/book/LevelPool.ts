@@ -18,6 +18,10 @@
 import { EngineConfigError } from '../EngineError.js';
 import { NIL, type OrderPool } from './OrderPool.js';
 
+// Note: imported enum members and constants are copied into module constants: TurboFan folds a
+// module's own constants, but reads an imported binding through its cell (with a TDZ check) on every use.
+const NO_SLOT = NIL;
+
 export function checkCapacity(capacity: number): void {
   if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1 << 26) {
     throw new EngineConfigError(`level capacity must be an integer in 1..${1 << 26}, got ${capacity}`);
@@ -51,17 +55,17 @@ export class LevelPool {
     this.epoch = new Float64Array(0);
     this.oldQty = new Float64Array(0);
     this.oldCount = new Int32Array(0);
-    this.freeHead = NIL;
+    this.freeHead = NO_SLOT;
     this.grow(initialCapacity);
   }
 
   /** A fresh empty level for `price` of ladder `ladderId`. May grow (and so replace) the columns. */
   alloc(ladderId: number, price: number): number {
-    if (this.freeHead === NIL) this.grow(this.capacity * 2);
+    if (this.freeHead === NO_SLOT) this.grow(this.capacity * 2);
     const l = this.freeHead;
     this.freeHead = this.head[l];
-    this.head[l] = NIL;
-    this.tail[l] = NIL;
+    this.head[l] = NO_SLOT;
+    this.tail[l] = NO_SLOT;
     this.count[l] = 0;
     this.qty[l] = 0;
     this.price[l] = price;
@@ -71,7 +75,7 @@ export class LevelPool {
   }
 
   release(l: number): void {
-    this.ladder[l] = NIL;
+    this.ladder[l] = NO_SLOT;
     this.head[l] = this.freeHead;
     this.freeHead = l;
   }
@@ -81,8 +85,8 @@ export class LevelPool {
     const o = this.orders;
     const t = this.tail[l];
     o.prev[s] = t;
-    o.next[s] = NIL;
-    if (t === NIL) this.head[l] = s;
+    o.next[s] = NO_SLOT;
+    if (t === NO_SLOT) this.head[l] = s;
     else o.next[t] = s;
     this.tail[l] = s;
     o.level[s] = l;
@@ -95,13 +99,13 @@ export class LevelPool {
     const o = this.orders;
     const p = o.prev[s];
     const n = o.next[s];
-    if (p === NIL) this.head[l] = n;
+    if (p === NO_SLOT) this.head[l] = n;
     else o.next[p] = n;
-    if (n === NIL) this.tail[l] = p;
+    if (n === NO_SLOT) this.tail[l] = p;
     else o.prev[n] = p;
-    o.prev[s] = NIL;
-    o.next[s] = NIL;
-    o.level[s] = NIL;
+    o.prev[s] = NO_SLOT;
+    o.next[s] = NO_SLOT;
+    o.level[s] = NO_SLOT;
     this.count[l]--;
     this.qty[l] -= o.visible[s];
   }
@@ -129,7 +133,7 @@ export class LevelPool {
     this.oldCount = copyI(this.oldCount);
     // New slots join the free list in ascending order.
     for (let l = capacity - 1; l >= old; l--) {
-      this.ladder[l] = NIL;
+      this.ladder[l] = NO_SLOT;
       this.head[l] = this.freeHead;
       this.freeHead = l;
     }

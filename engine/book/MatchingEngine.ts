@@ -31,6 +31,81 @@ import { NIL, OrderPool, OrderState } from './OrderPool.js';
 import type { PriceLadder } from './PriceLadder.js';
 import { StateHasher } from './StateHasher.js';
 
+// Note: imported enum members and constants are copied into module constants: TurboFan folds a
+// module's own constants, but reads an imported binding through its cell (with a TDZ check) on every use.
+const COMMAND_TYPE_ADD_SYMBOL = CommandType.ADD_SYMBOL;
+const COMMAND_TYPE_AMEND = CommandType.AMEND;
+const COMMAND_TYPE_CANCEL = CommandType.CANCEL;
+const COMMAND_TYPE_CANCEL_BY_CLIENT_ID = CommandType.CANCEL_BY_CLIENT_ID;
+const COMMAND_TYPE_MASS_CANCEL = CommandType.MASS_CANCEL;
+const COMMAND_TYPE_NEW_ORDER = CommandType.NEW_ORDER;
+const COMMAND_TYPE_TIME_ADVANCE = CommandType.TIME_ADVANCE;
+const EVENT_TYPE_ACCEPTED = EventType.ACCEPTED;
+const EVENT_TYPE_AMENDED = EventType.AMENDED;
+const EVENT_TYPE_CANCELLED = EventType.CANCELLED;
+const EVENT_TYPE_EXPIRED = EventType.EXPIRED;
+const EVENT_TYPE_TRIGGERED = EventType.TRIGGERED;
+const LADDER_KIND_ASKS = LadderKind.ASKS;
+const LADDER_KIND_BIDS = LadderKind.BIDS;
+const ORDER_FLAGS_ALL = OrderFlags.ALL;
+const ORDER_FLAGS_POST_ONLY = OrderFlags.POST_ONLY;
+const ORDER_STATE_RESTING = OrderState.RESTING;
+const ORDER_STATE_STOP = OrderState.STOP;
+const ORDER_STATE_TAKER = OrderState.TAKER;
+const ORDER_TYPE_LIMIT = OrderType.LIMIT;
+const ORDER_TYPE_MARKET = OrderType.MARKET;
+const ORDER_TYPE_STOP = OrderType.STOP;
+const ORDER_TYPE_STOP_LIMIT = OrderType.STOP_LIMIT;
+const REASON_ACCOUNT_TABLE_FULL = Reason.ACCOUNT_TABLE_FULL;
+const REASON_AMEND_NOT_ALLOWED = Reason.AMEND_NOT_ALLOWED;
+const REASON_AMEND_QTY_NOT_ABOVE_FILLED = Reason.AMEND_QTY_NOT_ABOVE_FILLED;
+const REASON_DUPLICATE_CLIENT_ORDER_ID = Reason.DUPLICATE_CLIENT_ORDER_ID;
+const REASON_EXPIRE_TIME_IN_PAST = Reason.EXPIRE_TIME_IN_PAST;
+const REASON_FOK_NOT_FILLABLE = Reason.FOK_NOT_FILLABLE;
+const REASON_GTD_EXPIRED = Reason.GTD_EXPIRED;
+const REASON_INVALID_CLIENT_ORDER_ID = Reason.INVALID_CLIENT_ORDER_ID;
+const REASON_INVALID_DISPLAY_QTY = Reason.INVALID_DISPLAY_QTY;
+const REASON_INVALID_EXPIRE_TIME = Reason.INVALID_EXPIRE_TIME;
+const REASON_INVALID_FLAGS = Reason.INVALID_FLAGS;
+const REASON_INVALID_MIN_QTY = Reason.INVALID_MIN_QTY;
+const REASON_INVALID_ORDER_TYPE = Reason.INVALID_ORDER_TYPE;
+const REASON_INVALID_PRICE = Reason.INVALID_PRICE;
+const REASON_INVALID_QUANTITY = Reason.INVALID_QUANTITY;
+const REASON_INVALID_SIDE = Reason.INVALID_SIDE;
+const REASON_INVALID_STOP_PRICE = Reason.INVALID_STOP_PRICE;
+const REASON_INVALID_STP_MODE = Reason.INVALID_STP_MODE;
+const REASON_INVALID_SYMBOL_CONFIG = Reason.INVALID_SYMBOL_CONFIG;
+const REASON_INVALID_TIME_IN_FORCE = Reason.INVALID_TIME_IN_FORCE;
+const REASON_IOC_UNFILLED = Reason.IOC_UNFILLED;
+const REASON_MASS_CANCEL = Reason.MASS_CANCEL;
+const REASON_MAX_NOTIONAL_EXCEEDED = Reason.MAX_NOTIONAL_EXCEEDED;
+const REASON_MIN_QTY_NOT_AVAILABLE = Reason.MIN_QTY_NOT_AVAILABLE;
+const REASON_NONE = Reason.NONE;
+const REASON_ORDER_NOT_FOUND = Reason.ORDER_NOT_FOUND;
+const REASON_ORDER_POOL_FULL = Reason.ORDER_POOL_FULL;
+const REASON_POST_ONLY_WOULD_TAKE = Reason.POST_ONLY_WOULD_TAKE;
+const REASON_PRICE_OUTSIDE_BAND = Reason.PRICE_OUTSIDE_BAND;
+const REASON_PRICE_OUT_OF_RANGE = Reason.PRICE_OUT_OF_RANGE;
+const REASON_QUANTITY_ABOVE_MAX = Reason.QUANTITY_ABOVE_MAX;
+const REASON_QUANTITY_BELOW_MIN = Reason.QUANTITY_BELOW_MIN;
+const REASON_SELF_TRADE = Reason.SELF_TRADE;
+const REASON_STOP_ALREADY_TRIGGERED = Reason.STOP_ALREADY_TRIGGERED;
+const REASON_SYMBOL_EXISTS = Reason.SYMBOL_EXISTS;
+const REASON_SYMBOL_TABLE_FULL = Reason.SYMBOL_TABLE_FULL;
+const REASON_UNKNOWN_COMMAND = Reason.UNKNOWN_COMMAND;
+const REASON_UNKNOWN_SYMBOL = Reason.UNKNOWN_SYMBOL;
+const REASON_USER_CANCEL = Reason.USER_CANCEL;
+const SIDE_BUY = Side.BUY;
+const SIDE_SELL = Side.SELL;
+const STP_MODE_DECREMENT = StpMode.DECREMENT;
+const STP_MODE_EXPIRE_BOTH = StpMode.EXPIRE_BOTH;
+const STP_MODE_EXPIRE_MAKER = StpMode.EXPIRE_MAKER;
+const STP_MODE_EXPIRE_TAKER = StpMode.EXPIRE_TAKER;
+const TIME_IN_FORCE_FOK = TimeInForce.FOK;
+const TIME_IN_FORCE_GTC = TimeInForce.GTC;
+const TIME_IN_FORCE_GTD = TimeInForce.GTD;
+const NO_SLOT = NIL;
+
 /** Symbol ids are 1..MAX_SYMBOL_ID (section 1). */
 export const MAX_SYMBOL_ID = 65535;
 /** `maxPrice - minPrice` must be below this (section 5.6). */
@@ -40,6 +115,8 @@ const MAX_TICK = MAX_PRICE_RANGE - 1;
 const KEY_SYMBOL = 2 ** 26;
 const KEY_ASK = 2 ** 25;
 const isInt = Number.isSafeInteger;
+/** Dirty levels whose sort keys touch() records; more than this per command use the native sort. */
+const DIRTY_KEYS = 16;
 
 /** Engine construction options: the contract's capacities plus tuning that does not change behaviour. */
 export interface MatchingEngineOptions extends EngineConfig {
@@ -79,7 +156,7 @@ export class MatchingEngine implements Engine {
   private epoch: number;
   /** Levels touched by the current command (market data, section 8). */
   private dirty: Int32Array;
-  /** Sort keys of the first 16 dirty levels (insertion sort scratch). */
+  /** Sort keys of the first DIRTY_KEYS dirty levels (set by touch(); insertion sort scratch). */
   private readonly dirtyKeys: Float64Array;
   private dirtyCount: number;
   /** Comparator of dirty level slots for the native sort, bound once. */
@@ -88,6 +165,9 @@ export class MatchingEngine implements Engine {
   private traded: boolean;
   private tradeHi: number;
   private tradeLo: number;
+  /** The command buffer of the latest process() call and its byteLength. */
+  private cmdView: DataView | null;
+  private cmdLength: number;
 
   constructor(options: MatchingEngineOptions) {
     checkConfig(options);
@@ -108,12 +188,14 @@ export class MatchingEngine implements Engine {
     this.now = 0;
     this.epoch = 0;
     this.dirty = new Int32Array(1024);
-    this.dirtyKeys = new Float64Array(16);
+    this.dirtyKeys = new Float64Array(DIRTY_KEYS);
     this.dirtyCount = 0;
     this.byKey = (a: number, b: number) => this.keyOf(a) - this.keyOf(b);
     this.traded = false;
     this.tradeHi = 0;
     this.tradeLo = 0;
+    this.cmdView = null;
+    this.cmdLength = 0;
   }
 
   get sequence(): number {
@@ -121,7 +203,13 @@ export class MatchingEngine implements Engine {
   }
 
   process(cmd: DataView, off: number, sink: EventSink): number {
-    if (!(off >= 0 && off + COMMAND_SIZE <= cmd.byteLength)) C.checkCapacity(cmd, off);
+    // Note: DataView.byteLength is a builtin call, so it is read once per command buffer; the reads
+    // below are bounds-checked anyway, this check only gives the documented RecordBoundsError.
+    if (cmd !== this.cmdView) {
+      this.cmdView = cmd;
+      this.cmdLength = cmd.byteLength;
+    }
+    if (!(off >= 0 && off + COMMAND_SIZE <= this.cmdLength)) C.checkCapacity(cmd, off);
     const out = this.out;
     out.begin(sink, C.readCorrelationId(cmd, off), C.readSessionId(cmd, off));
     this.epoch++;
@@ -133,34 +221,34 @@ export class MatchingEngine implements Engine {
       out.now = ts;
       this.expireDue();
     }
-    // Steps 2-3: a handler returns Reason.NONE or the reason of its REJECTED event.
+    // Steps 2-3: a handler returns REASON_NONE or the reason of its REJECTED event.
     let reason: number;
     switch (C.readType(cmd, off)) {
-      case CommandType.NEW_ORDER:
+      case COMMAND_TYPE_NEW_ORDER:
         reason = this.newOrder(cmd, off);
         break;
-      case CommandType.CANCEL:
+      case COMMAND_TYPE_CANCEL:
         reason = this.cancel(cmd, off, false);
         break;
-      case CommandType.CANCEL_BY_CLIENT_ID:
+      case COMMAND_TYPE_CANCEL_BY_CLIENT_ID:
         reason = this.cancel(cmd, off, true);
         break;
-      case CommandType.AMEND:
+      case COMMAND_TYPE_AMEND:
         reason = this.amend(cmd, off);
         break;
-      case CommandType.MASS_CANCEL:
+      case COMMAND_TYPE_MASS_CANCEL:
         reason = this.massCancel(cmd, off);
         break;
-      case CommandType.TIME_ADVANCE:
-        reason = Reason.NONE;
+      case COMMAND_TYPE_TIME_ADVANCE:
+        reason = REASON_NONE;
         break;
-      case CommandType.ADD_SYMBOL:
+      case COMMAND_TYPE_ADD_SYMBOL:
         reason = this.addSymbol(cmd, off);
         break;
       default:
-        reason = Reason.UNKNOWN_COMMAND;
+        reason = REASON_UNKNOWN_COMMAND;
     }
-    if (reason !== Reason.NONE) out.reject(cmd, off, reason);
+    if (reason !== REASON_NONE) out.reject(cmd, off, reason);
     // Step 4.
     if (this.dirtyCount > 0) this.flushMarketData();
     sink.commit();
@@ -176,56 +264,56 @@ export class MatchingEngine implements Engine {
   private newOrder(c: DataView, co: number): number {
     const out = this.out;
     const bi = this.bookIndex(C.readSymbolId(c, co));
-    if (bi < 0) return Reason.UNKNOWN_SYMBOL;
+    if (bi < 0) return REASON_UNKNOWN_SYMBOL;
     const book = this.books[bi];
     const side = C.readSide(c, co);
-    if (side !== Side.BUY && side !== Side.SELL) return Reason.INVALID_SIDE;
+    if (side !== SIDE_BUY && side !== SIDE_SELL) return REASON_INVALID_SIDE;
     const type = C.readOrderType(c, co);
-    if (type < OrderType.LIMIT || type > OrderType.STOP_LIMIT) return Reason.INVALID_ORDER_TYPE;
+    if (type < ORDER_TYPE_LIMIT || type > ORDER_TYPE_STOP_LIMIT) return REASON_INVALID_ORDER_TYPE;
     const tif = C.readTimeInForce(c, co);
-    const resting = tif === TimeInForce.GTC || tif === TimeInForce.GTD;
+    const resting = tif === TIME_IN_FORCE_GTC || tif === TIME_IN_FORCE_GTD;
     if (
-      tif < TimeInForce.GTC ||
-      tif > TimeInForce.GTD ||
-      (type === OrderType.MARKET && resting) ||
-      (type === OrderType.STOP && !resting)
+      tif < TIME_IN_FORCE_GTC ||
+      tif > TIME_IN_FORCE_GTD ||
+      (type === ORDER_TYPE_MARKET && resting) ||
+      (type === ORDER_TYPE_STOP && !resting)
     ) {
-      return Reason.INVALID_TIME_IN_FORCE;
+      return REASON_INVALID_TIME_IN_FORCE;
     }
     const flags = C.readFlags(c, co);
-    const postOnly = (flags & OrderFlags.POST_ONLY) !== 0;
-    if ((flags & ~OrderFlags.ALL) !== 0 || (postOnly && (type !== OrderType.LIMIT || !resting))) {
-      return Reason.INVALID_FLAGS;
+    const postOnly = (flags & ORDER_FLAGS_POST_ONLY) !== 0;
+    if ((flags & ~ORDER_FLAGS_ALL) !== 0 || (postOnly && (type !== ORDER_TYPE_LIMIT || !resting))) {
+      return REASON_INVALID_FLAGS;
     }
     const stp = C.readStpMode(c, co);
-    if (stp > StpMode.DECREMENT) return Reason.INVALID_STP_MODE;
+    if (stp > STP_MODE_DECREMENT) return REASON_INVALID_STP_MODE;
     const clientId = C.readClientOrderId(c, co) + 0; // Note: + 0 turns -0 into 0.
-    if (!isInt(clientId) || clientId < 0) return Reason.INVALID_CLIENT_ORDER_ID;
+    if (!isInt(clientId) || clientId < 0) return REASON_INVALID_CLIENT_ORDER_ID;
     const qty = C.readQuantity(c, co);
-    if (!isInt(qty) || qty < 1) return Reason.INVALID_QUANTITY;
-    if (qty < book.minQty) return Reason.QUANTITY_BELOW_MIN;
-    if (qty > book.maxQty) return Reason.QUANTITY_ABOVE_MAX;
-    const hasLimit = type === OrderType.LIMIT || type === OrderType.STOP_LIMIT;
+    if (!isInt(qty) || qty < 1) return REASON_INVALID_QUANTITY;
+    if (qty < book.minQty) return REASON_QUANTITY_BELOW_MIN;
+    if (qty > book.maxQty) return REASON_QUANTITY_ABOVE_MAX;
+    const hasLimit = type === ORDER_TYPE_LIMIT || type === ORDER_TYPE_STOP_LIMIT;
     const price = C.readPrice(c, co);
     if (hasLimit) {
-      if (!isInt(price) || price < 1) return Reason.INVALID_PRICE;
-      if (price < book.minPrice || price > book.maxPrice) return Reason.PRICE_OUT_OF_RANGE;
+      if (!isInt(price) || price < 1) return REASON_INVALID_PRICE;
+      if (price < book.minPrice || price > book.maxPrice) return REASON_PRICE_OUT_OF_RANGE;
     } else if (price !== 0) {
-      return Reason.INVALID_PRICE;
+      return REASON_INVALID_PRICE;
     }
-    const isStop = type === OrderType.STOP || type === OrderType.STOP_LIMIT;
+    const isStop = type === ORDER_TYPE_STOP || type === ORDER_TYPE_STOP_LIMIT;
     const stopPrice = C.readStopPrice(c, co);
     if (isStop) {
-      if (!isInt(stopPrice) || stopPrice < 1) return Reason.INVALID_STOP_PRICE;
+      if (!isInt(stopPrice) || stopPrice < 1) return REASON_INVALID_STOP_PRICE;
       if (stopPrice < book.minPrice || stopPrice > book.maxPrice) {
-        return Reason.PRICE_OUT_OF_RANGE;
+        return REASON_PRICE_OUT_OF_RANGE;
       }
     } else if (stopPrice !== 0) {
-      return Reason.INVALID_STOP_PRICE;
+      return REASON_INVALID_STOP_PRICE;
     }
     const display = C.readDisplayQty(c, co);
     if (display !== 0 && (!isInt(display) || display < 1 || display > qty || !hasLimit || !resting)) {
-      return Reason.INVALID_DISPLAY_QTY;
+      return REASON_INVALID_DISPLAY_QTY;
     }
     const minQty = C.readMinQty(c, co);
     if (
@@ -233,39 +321,39 @@ export class MatchingEngine implements Engine {
       (!isInt(minQty) ||
         minQty < 1 ||
         minQty > qty ||
-        (type !== OrderType.LIMIT && type !== OrderType.MARKET))
+        (type !== ORDER_TYPE_LIMIT && type !== ORDER_TYPE_MARKET))
     ) {
-      return Reason.INVALID_MIN_QTY;
+      return REASON_INVALID_MIN_QTY;
     }
     const expire = C.readExpireTime(c, co);
-    if (tif === TimeInForce.GTD) {
-      if (!isInt(expire)) return Reason.INVALID_EXPIRE_TIME;
-      if (expire <= this.now) return Reason.EXPIRE_TIME_IN_PAST;
+    if (tif === TIME_IN_FORCE_GTD) {
+      if (!isInt(expire)) return REASON_INVALID_EXPIRE_TIME;
+      if (expire <= this.now) return REASON_EXPIRE_TIME_IN_PAST;
     } else if (expire !== 0) {
-      return Reason.INVALID_EXPIRE_TIME;
+      return REASON_INVALID_EXPIRE_TIME;
     }
     const ref = book.reference();
-    if (hasLimit && !inBand(book, price, ref)) return Reason.PRICE_OUTSIDE_BAND;
+    if (hasLimit && !inBand(book, price, ref)) return REASON_PRICE_OUTSIDE_BAND;
     if (book.maxNotional > 0) {
       const p = hasLimit ? price : ref;
-      if (p > 0 && p * qty > book.maxNotional) return Reason.MAX_NOTIONAL_EXCEEDED;
+      if (p > 0 && p * qty > book.maxNotional) return REASON_MAX_NOTIONAL_EXCEEDED;
     }
     if (isStop) {
       const last = book.lastTradePrice;
-      if (last > 0 && (side === Side.BUY ? last >= stopPrice : last <= stopPrice)) {
-        return Reason.STOP_ALREADY_TRIGGERED;
+      if (last > 0 && (side === SIDE_BUY ? last >= stopPrice : last <= stopPrice)) {
+        return REASON_STOP_ALREADY_TRIGGERED;
       }
     }
     const account = C.readAccountId(c, co);
     if (clientId !== 0 && this.byClientId.find(bi, account, clientId) >= 0) {
-      return Reason.DUPLICATE_CLIENT_ORDER_ID;
+      return REASON_DUPLICATE_CLIENT_ORDER_ID;
     }
-    if (postOnly && crosses(book, side, price)) return Reason.POST_ONLY_WOULD_TAKE;
+    if (postOnly && crosses(book, side, price)) return REASON_POST_ONLY_WOULD_TAKE;
     const accounts = this.accounts;
     let acct = accounts.find(account);
-    if (acct < 0 && accounts.size === accounts.capacity) return Reason.ACCOUNT_TABLE_FULL;
+    if (acct < 0 && accounts.size === accounts.capacity) return REASON_ACCOUNT_TABLE_FULL;
     const o = this.orders;
-    if (o.used === o.capacity) return Reason.ORDER_POOL_FULL;
+    if (o.used === o.capacity) return REASON_ORDER_POOL_FULL;
     if (acct < 0) acct = accounts.add(account);
 
     const s = o.alloc();
@@ -277,7 +365,7 @@ export class MatchingEngine implements Engine {
     o.leaves[s] = qty;
     o.display[s] = display === 0 ? 0 : display;
     o.visible[s] = display > 0 && display < qty ? display : qty;
-    o.expireTime[s] = tif === TimeInForce.GTD ? expire : 0;
+    o.expireTime[s] = tif === TIME_IN_FORCE_GTD ? expire : 0;
     o.account[s] = account;
     o.session[s] = C.readSessionId(c, co);
     o.group[s] = C.readTradeGroup(c, co);
@@ -290,25 +378,25 @@ export class MatchingEngine implements Engine {
     this.byId.insert(s);
     if (clientId !== 0) this.byClientId.insert(s);
     accounts.append(acct, s);
-    if (tif === TimeInForce.GTD) this.expiry.push(s);
-    out.order(EventType.ACCEPTED, Reason.NONE, s, book.symbolId, false);
+    if (tif === TIME_IN_FORCE_GTD) this.expiry.push(s);
+    out.order(EVENT_TYPE_ACCEPTED, REASON_NONE, s, book.symbolId, false);
     if (isStop) {
-      o.state[s] = OrderState.STOP;
-      const ladder = side === Side.BUY ? book.buyStops : book.sellStops;
+      o.state[s] = ORDER_STATE_STOP;
+      const ladder = side === SIDE_BUY ? book.buyStops : book.sellStops;
       const l = ladder.ensureLevel(stopPrice);
       this.levels.append(l, s);
       if (this.levels.count[l] === 1) ladder.activate(stopPrice);
-      return Reason.NONE;
+      return REASON_NONE;
     }
-    o.state[s] = OrderState.TAKER;
+    o.state[s] = ORDER_STATE_TAKER;
     this.execute(book, s, minQty === 0 ? 0 : minQty);
     if (this.traded) this.runStops(book);
-    return Reason.NONE;
+    return REASON_NONE;
   }
 
   private cancel(c: DataView, co: number, byClientId: boolean): number {
     const bi = this.bookIndex(C.readSymbolId(c, co));
-    if (bi < 0) return Reason.UNKNOWN_SYMBOL;
+    if (bi < 0) return REASON_UNKNOWN_SYMBOL;
     const account = C.readAccountId(c, co);
     let s: number;
     if (byClientId) {
@@ -317,9 +405,9 @@ export class MatchingEngine implements Engine {
     } else {
       s = this.findOwned(bi, account, C.readOrderId(c, co));
     }
-    if (s < 0) return Reason.ORDER_NOT_FOUND;
-    this.cancelOpen(this.books[bi], s, EventType.CANCELLED, Reason.USER_CANCEL);
-    return Reason.NONE;
+    if (s < 0) return REASON_ORDER_NOT_FOUND;
+    this.cancelOpen(this.books[bi], s, EVENT_TYPE_CANCELLED, REASON_USER_CANCEL);
+    return REASON_NONE;
   }
 
   /** Open order with this id in book `bi` owned by `account`, or -1. */
@@ -333,29 +421,29 @@ export class MatchingEngine implements Engine {
   private amend(c: DataView, co: number): number {
     const out = this.out;
     const bi = this.bookIndex(C.readSymbolId(c, co));
-    if (bi < 0) return Reason.UNKNOWN_SYMBOL;
+    if (bi < 0) return REASON_UNKNOWN_SYMBOL;
     const book = this.books[bi];
     const s = this.findOwned(bi, C.readAccountId(c, co), C.readOrderId(c, co));
-    if (s < 0) return Reason.ORDER_NOT_FOUND;
+    if (s < 0) return REASON_ORDER_NOT_FOUND;
     const o = this.orders;
-    if (o.state[s] === OrderState.STOP) return Reason.AMEND_NOT_ALLOWED;
+    if (o.state[s] === ORDER_STATE_STOP) return REASON_AMEND_NOT_ALLOWED;
     const newQty = C.readQuantity(c, co);
-    if (!isInt(newQty) || newQty < 1) return Reason.INVALID_QUANTITY;
-    if (newQty < book.minQty) return Reason.QUANTITY_BELOW_MIN;
-    if (newQty > book.maxQty) return Reason.QUANTITY_ABOVE_MAX;
+    if (!isInt(newQty) || newQty < 1) return REASON_INVALID_QUANTITY;
+    if (newQty < book.minQty) return REASON_QUANTITY_BELOW_MIN;
+    if (newQty > book.maxQty) return REASON_QUANTITY_ABOVE_MAX;
     const newPrice = C.readPrice(c, co);
-    if (!isInt(newPrice) || newPrice < 1) return Reason.INVALID_PRICE;
-    if (newPrice < book.minPrice || newPrice > book.maxPrice) return Reason.PRICE_OUT_OF_RANGE;
+    if (!isInt(newPrice) || newPrice < 1) return REASON_INVALID_PRICE;
+    if (newPrice < book.minPrice || newPrice > book.maxPrice) return REASON_PRICE_OUT_OF_RANGE;
     const oldPrice = o.price[s];
     const moved = newPrice !== oldPrice;
-    if (moved && !inBand(book, newPrice, book.reference())) return Reason.PRICE_OUTSIDE_BAND;
+    if (moved && !inBand(book, newPrice, book.reference())) return REASON_PRICE_OUTSIDE_BAND;
     if (book.maxNotional > 0 && newPrice * newQty > book.maxNotional) {
-      return Reason.MAX_NOTIONAL_EXCEEDED;
+      return REASON_MAX_NOTIONAL_EXCEEDED;
     }
     const filled = o.quantity[s] - o.leaves[s];
-    if (newQty <= filled) return Reason.AMEND_QTY_NOT_ABOVE_FILLED;
-    if (moved && (o.flags[s] & OrderFlags.POST_ONLY) !== 0 && crosses(book, o.side[s], newPrice)) {
-      return Reason.POST_ONLY_WOULD_TAKE;
+    if (newQty <= filled) return REASON_AMEND_QTY_NOT_ABOVE_FILLED;
+    if (moved && (o.flags[s] & ORDER_FLAGS_POST_ONLY) !== 0 && crosses(book, o.side[s], newPrice)) {
+      return REASON_POST_ONLY_WOULD_TAKE;
     }
     const newLeaves = newQty - filled;
     if (!moved && newQty <= o.quantity[s]) {
@@ -369,8 +457,8 @@ export class MatchingEngine implements Engine {
         this.levels.qty[l] -= v - newLeaves;
         o.visible[s] = newLeaves;
       }
-      out.order(EventType.AMENDED, Reason.NONE, s, book.symbolId, false);
-      return Reason.NONE;
+      out.order(EVENT_TYPE_AMENDED, REASON_NONE, s, book.symbolId, false);
+      return REASON_NONE;
     }
     // Loses priority.
     this.unqueue(book, s);
@@ -378,15 +466,15 @@ export class MatchingEngine implements Engine {
     o.quantity[s] = newQty;
     o.leaves[s] = newLeaves;
     o.visible[s] = visibleOf(o.display[s], newLeaves);
-    out.order(EventType.AMENDED, Reason.NONE, s, book.symbolId, false);
+    out.order(EVENT_TYPE_AMENDED, REASON_NONE, s, book.symbolId, false);
     if (moved) {
-      o.state[s] = OrderState.TAKER;
+      o.state[s] = ORDER_STATE_TAKER;
       if (this.matchLoop(book, s)) this.rest(book, s);
       if (this.traded) this.runStops(book);
     } else {
       this.rest(book, s);
     }
-    return Reason.NONE;
+    return REASON_NONE;
   }
 
   private massCancel(c: DataView, co: number): number {
@@ -395,34 +483,34 @@ export class MatchingEngine implements Engine {
     let bi = -1;
     if (symbolId !== 0) {
       bi = this.bookIndex(symbolId);
-      if (bi < 0) return Reason.UNKNOWN_SYMBOL;
+      if (bi < 0) return REASON_UNKNOWN_SYMBOL;
     }
     const side = C.readSide(c, co);
-    if (side > Side.SELL) return Reason.INVALID_SIDE;
+    if (side > SIDE_SELL) return REASON_INVALID_SIDE;
     const account = C.readAccountId(c, co);
     const a = this.accounts.find(account);
     let n = 0;
     if (a >= 0) {
       const o = this.orders;
       let s = this.accounts.head[a];
-      while (s !== NIL) {
+      while (s !== NO_SLOT) {
         const next = o.accNext[s];
         if ((bi < 0 || o.book[s] === bi) && (side === 0 || o.side[s] === side)) {
-          this.cancelOpen(this.books[o.book[s]], s, EventType.CANCELLED, Reason.MASS_CANCEL);
+          this.cancelOpen(this.books[o.book[s]], s, EVENT_TYPE_CANCELLED, REASON_MASS_CANCEL);
           n++;
         }
         s = next;
       }
     }
     out.massCancelDone(symbolId, side, account, n);
-    return Reason.NONE;
+    return REASON_NONE;
   }
 
   private addSymbol(c: DataView, co: number): number {
     const out = this.out;
     const symbolId = C.readSymbolId(c, co);
-    if (symbolId < 1 || symbolId > MAX_SYMBOL_ID) return Reason.INVALID_SYMBOL_CONFIG;
-    if (this.bookBySymbol[symbolId] !== 0) return Reason.SYMBOL_EXISTS;
+    if (symbolId < 1 || symbolId > MAX_SYMBOL_ID) return REASON_INVALID_SYMBOL_CONFIG;
+    if (this.bookBySymbol[symbolId] !== 0) return REASON_SYMBOL_EXISTS;
     const minPrice = c.getFloat64(co + C.SYM_MIN_PRICE, true);
     const maxPrice = c.getFloat64(co + C.SYM_MAX_PRICE, true);
     const minQty = c.getFloat64(co + C.SYM_MIN_QTY, true);
@@ -445,9 +533,9 @@ export class MatchingEngine implements Engine {
       (referencePrice !== 0 &&
         (!isInt(referencePrice) || referencePrice < minPrice || referencePrice > maxPrice))
     ) {
-      return Reason.INVALID_SYMBOL_CONFIG;
+      return REASON_INVALID_SYMBOL_CONFIG;
     }
-    if (this.books.length === this.maxSymbols) return Reason.SYMBOL_TABLE_FULL;
+    if (this.books.length === this.maxSymbols) return REASON_SYMBOL_TABLE_FULL;
     const index = this.books.length;
     const config = {
       symbolId,
@@ -462,7 +550,7 @@ export class MatchingEngine implements Engine {
     this.books.push(new OrderBook(index, config, this.levels));
     this.bookBySymbol[symbolId] = index + 1;
     out.symbolAdded(symbolId, C.readAccountId(c, co));
-    return Reason.NONE;
+    return REASON_NONE;
   }
 
   // ---------------------------------------------------------------- execution (section 6)
@@ -470,24 +558,24 @@ export class MatchingEngine implements Engine {
   /** Executes taker `s` (new LIMIT/MARKET or triggered stop), then rests or cancels its remainder. */
   private execute(book: OrderBook, s: number, minQty: number): void {
     const o = this.orders;
-    if (o.tif[s] === TimeInForce.FOK && !this.precheck(book, s, o.leaves[s])) {
-      this.cancelTaker(book, s, Reason.FOK_NOT_FILLABLE);
+    if (o.tif[s] === TIME_IN_FORCE_FOK && !this.precheck(book, s, o.leaves[s])) {
+      this.cancelTaker(book, s, REASON_FOK_NOT_FILLABLE);
       return;
     }
     if (minQty > 0 && !this.precheck(book, s, minQty)) {
-      this.cancelTaker(book, s, Reason.MIN_QTY_NOT_AVAILABLE);
+      this.cancelTaker(book, s, REASON_MIN_QTY_NOT_AVAILABLE);
       return;
     }
     if (!this.matchLoop(book, s)) return;
     const type = o.type[s];
     const tif = o.tif[s];
     if (
-      (type === OrderType.LIMIT || type === OrderType.STOP_LIMIT) &&
-      (tif === TimeInForce.GTC || tif === TimeInForce.GTD)
+      (type === ORDER_TYPE_LIMIT || type === ORDER_TYPE_STOP_LIMIT) &&
+      (tif === TIME_IN_FORCE_GTC || tif === TIME_IN_FORCE_GTD)
     ) {
       this.rest(book, s);
     } else {
-      this.cancelTaker(book, s, Reason.IOC_UNFILLED);
+      this.cancelTaker(book, s, REASON_IOC_UNFILLED);
     }
   }
 
@@ -495,7 +583,7 @@ export class MatchingEngine implements Engine {
   private precheck(book: OrderBook, s: number, needed: number): boolean {
     const o = this.orders;
     const lv = this.levels;
-    const buy = o.side[s] === Side.BUY;
+    const buy = o.side[s] === SIDE_BUY;
     const opp = buy ? book.asks : book.bids;
     const anyPrice = o.price[s] === 0;
     const limit = o.price[s];
@@ -505,7 +593,7 @@ export class MatchingEngine implements Engine {
     for (let t = opp.best; t >= 0; t = opp.nextTick(t)) {
       const p = t + opp.minPrice;
       if (!anyPrice && (buy ? p > limit : p < limit)) return false;
-      for (let m = lv.head[opp.levelOf[t] - 1]; m !== NIL; m = o.next[m]) {
+      for (let m = lv.head[opp.levelOf[t] - 1]; m !== NO_SLOT; m = o.next[m]) {
         if (o.account[m] === account || (group !== 0 && o.group[m] === group)) return false;
         sum += o.leaves[m];
       }
@@ -522,7 +610,7 @@ export class MatchingEngine implements Engine {
     const o = this.orders;
     const lv = this.levels;
     const out = this.out;
-    const buy = o.side[s] === Side.BUY;
+    const buy = o.side[s] === SIDE_BUY;
     const opp = buy ? book.asks : book.bids;
     const anyPrice = o.price[s] === 0;
     const limit = o.price[s];
@@ -584,16 +672,16 @@ export class MatchingEngine implements Engine {
     const price = o.price[m];
     const symbolId = book.symbolId;
     switch (mode) {
-      case StpMode.EXPIRE_MAKER:
+      case STP_MODE_EXPIRE_MAKER:
         this.out.match(false, mode, symbolId, price, q, m, s);
-        this.cancelOpen(book, m, EventType.CANCELLED, Reason.SELF_TRADE);
+        this.cancelOpen(book, m, EVENT_TYPE_CANCELLED, REASON_SELF_TRADE);
         return true;
-      case StpMode.EXPIRE_BOTH:
+      case STP_MODE_EXPIRE_BOTH:
         this.out.match(false, mode, symbolId, price, q, m, s);
-        this.cancelOpen(book, m, EventType.CANCELLED, Reason.SELF_TRADE);
-        this.cancelTaker(book, s, Reason.SELF_TRADE);
+        this.cancelOpen(book, m, EVENT_TYPE_CANCELLED, REASON_SELF_TRADE);
+        this.cancelTaker(book, s, REASON_SELF_TRADE);
         return false;
-      case StpMode.DECREMENT: {
+      case STP_MODE_DECREMENT: {
         this.touch(l);
         const left = makerLeaves - q;
         o.quantity[m] -= q;
@@ -606,16 +694,16 @@ export class MatchingEngine implements Engine {
         o.quantity[s] -= q;
         o.leaves[s] = takerLeaves - q;
         this.out.match(false, mode, symbolId, price, q, m, s);
-        if (left === 0) this.cancelOpen(book, m, EventType.CANCELLED, Reason.SELF_TRADE);
+        if (left === 0) this.cancelOpen(book, m, EVENT_TYPE_CANCELLED, REASON_SELF_TRADE);
         if (takerLeaves === q) {
-          this.cancelTaker(book, s, Reason.SELF_TRADE);
+          this.cancelTaker(book, s, REASON_SELF_TRADE);
           return false;
         }
         return true;
       }
       default:
-        this.out.match(false, StpMode.EXPIRE_TAKER, symbolId, price, q, m, s);
-        this.cancelTaker(book, s, Reason.SELF_TRADE);
+        this.out.match(false, STP_MODE_EXPIRE_TAKER, symbolId, price, q, m, s);
+        this.cancelTaker(book, s, REASON_SELF_TRADE);
         return false;
     }
   }
@@ -623,11 +711,11 @@ export class MatchingEngine implements Engine {
   /** Rests order `s` at the back of the level at its price. */
   private rest(book: OrderBook, s: number): void {
     const o = this.orders;
-    const ladder = o.side[s] === Side.BUY ? book.bids : book.asks;
+    const ladder = o.side[s] === SIDE_BUY ? book.bids : book.asks;
     const price = o.price[s];
     const l = ladder.ensureLevel(price);
     this.touch(l);
-    o.state[s] = OrderState.RESTING;
+    o.state[s] = ORDER_STATE_RESTING;
     o.visible[s] = visibleOf(o.display[s], o.leaves[s]);
     this.levels.append(l, s);
     if (this.levels.count[l] === 1) ladder.activate(price);
@@ -644,8 +732,8 @@ export class MatchingEngine implements Engine {
       n = this.collectStops(book.sellStops, this.tradeLo, false, n);
       for (let i = 0; i < n; i++) {
         const s = wave[i];
-        o.state[s] = OrderState.TAKER;
-        this.out.order(EventType.TRIGGERED, Reason.NONE, s, book.symbolId, false);
+        o.state[s] = ORDER_STATE_TAKER;
+        this.out.order(EVENT_TYPE_TRIGGERED, REASON_NONE, s, book.symbolId, false);
         this.execute(book, s, 0);
       }
     }
@@ -661,7 +749,7 @@ export class MatchingEngine implements Engine {
       const price = t + ladder.minPrice;
       if (isBuy ? price > bound : price < bound) return n;
       const l = ladder.levelOf[t] - 1;
-      for (let m = lv.head[l]; m !== NIL; m = lv.head[l]) {
+      for (let m = lv.head[l]; m !== NO_SLOT; m = lv.head[l]) {
         lv.unlink(l, m);
         wave[n++] = m;
       }
@@ -679,7 +767,7 @@ export class MatchingEngine implements Engine {
     for (;;) {
       const s = heap.peek();
       if (s < 0 || o.expireTime[s] > this.now) return;
-      this.cancelOpen(this.books[o.book[s]], s, EventType.EXPIRED, Reason.GTD_EXPIRED);
+      this.cancelOpen(this.books[o.book[s]], s, EVENT_TYPE_EXPIRED, REASON_GTD_EXPIRED);
     }
   }
 
@@ -692,7 +780,7 @@ export class MatchingEngine implements Engine {
 
   /** Emits CANCELLED for a taker (not queued anywhere) and closes it. */
   private cancelTaker(book: OrderBook, s: number, reason: number): void {
-    this.out.order(EventType.CANCELLED, reason, s, book.symbolId, true);
+    this.out.order(EVENT_TYPE_CANCELLED, reason, s, book.symbolId, true);
     this.closeOrder(s);
   }
 
@@ -701,14 +789,14 @@ export class MatchingEngine implements Engine {
     const o = this.orders;
     const lv = this.levels;
     const l = o.level[s];
-    if (o.state[s] === OrderState.RESTING) {
+    if (o.state[s] === ORDER_STATE_RESTING) {
       this.touch(l);
       lv.unlink(l, s);
-      if (lv.count[l] === 0) (o.side[s] === Side.BUY ? book.bids : book.asks).deactivate(o.price[s]);
+      if (lv.count[l] === 0) (o.side[s] === SIDE_BUY ? book.bids : book.asks).deactivate(o.price[s]);
     } else {
       lv.unlink(l, s);
       if (lv.count[l] === 0) {
-        const ladder = o.side[s] === Side.BUY ? book.buyStops : book.sellStops;
+        const ladder = o.side[s] === SIDE_BUY ? book.buyStops : book.sellStops;
         ladder.deactivate(o.stopPrice[s]);
         ladder.drop(o.stopPrice[s]);
       }
@@ -721,13 +809,16 @@ export class MatchingEngine implements Engine {
     this.accounts.unlink(this.accounts.find(o.account[s]), s);
     this.byId.remove(s);
     if (o.clientId[s] !== 0) this.byClientId.remove(s);
-    if (o.tif[s] === TimeInForce.GTD) this.expiry.remove(s);
+    if (o.tif[s] === TIME_IN_FORCE_GTD) this.expiry.remove(s);
     o.release(s);
   }
 
   // ---------------------------------------------------------------- market data (section 8)
 
-  /** Remembers level `l`'s (qty, count) and its book's BBO before the current command changes them. */
+  /**
+   * Remembers level `l`'s (qty, count) and its book's BBO before the current command changes them,
+   * and its market-data sort key (keyOf) for the first DIRTY_KEYS dirty levels.
+   */
   private touch(l: number): void {
     const lv = this.levels;
     const epoch = this.epoch;
@@ -735,9 +826,14 @@ export class MatchingEngine implements Engine {
     lv.epoch[l] = epoch;
     lv.oldQty[l] = lv.qty[l];
     lv.oldCount[l] = lv.count[l];
-    this.books[lv.ladder[l] >> 2].recordBbo(epoch);
-    if (this.dirtyCount === this.dirty.length) this.growDirty();
-    this.dirty[this.dirtyCount++] = l;
+    const id = lv.ladder[l];
+    const book = this.books[id >> 2];
+    if (book.epoch !== epoch) book.recordBbo(epoch);
+    const n = this.dirtyCount;
+    if (n === this.dirty.length) this.growDirty();
+    this.dirty[n] = l;
+    if (n < DIRTY_KEYS) this.dirtyKeys[n] = sortKey(book, id, lv.price[l]);
+    this.dirtyCount = n + 1;
   }
 
   private growDirty(): void {
@@ -750,9 +846,7 @@ export class MatchingEngine implements Engine {
   private keyOf(l: number): number {
     const lv = this.levels;
     const id = lv.ladder[l];
-    const book = this.books[id >> 2];
-    const tick = lv.price[l] - book.minPrice;
-    return book.symbolId * KEY_SYMBOL + ((id & 3) === LadderKind.BIDS ? MAX_TICK - tick : KEY_ASK + tick);
+    return sortKey(this.books[id >> 2], id, lv.price[l]);
   }
 
   private flushMarketData(): void {
@@ -760,18 +854,20 @@ export class MatchingEngine implements Engine {
     this.dirtyCount = 0;
     const lv = this.levels;
     const dirty = this.dirty;
-    const keys = this.dirtyKeys;
-    // Sort the dirty level slots by keyOf(): insertion sort for the usual handful, native beyond.
-    if (n <= 16) {
-      for (let i = 0; i < n; i++) {
+    // Sort the dirty level slots by their keys (taken in touch()): insertion sort for the usual
+    // handful, the native sort beyond.
+    if (n <= DIRTY_KEYS) {
+      const keys = this.dirtyKeys;
+      for (let i = 1; i < n; i++) {
+        const k = keys[i];
+        if (keys[i - 1] <= k) continue;
         const l = dirty[i];
-        const k = this.keyOf(l);
         let j = i - 1;
-        while (j >= 0 && keys[j] > k) {
+        do {
           keys[j + 1] = keys[j];
           dirty[j + 1] = dirty[j];
           j--;
-        }
+        } while (j >= 0 && keys[j] > k);
         keys[j + 1] = k;
         dirty[j + 1] = l;
       }
@@ -791,34 +887,43 @@ export class MatchingEngine implements Engine {
       }
       const qty = lv.qty[l];
       const count = lv.count[l];
-      const price = lv.price[l];
-      const isAsk = (id & 3) === LadderKind.ASKS;
+      const isAsk = (id & 3) === LADDER_KIND_ASKS;
       if (qty !== lv.oldQty[l] || count !== lv.oldCount[l]) {
-        out.l2(book.symbolId, isAsk ? Side.SELL : Side.BUY, price, qty, count);
+        out.l2(book.symbolId, isAsk ? SIDE_SELL : SIDE_BUY, lv.price[l], qty, count);
       }
-      if (count === 0) (isAsk ? book.asks : book.bids).drop(price);
+      if (count === 0) (isAsk ? book.asks : book.bids).drop(lv.price[l]);
     }
     if (current !== null) this.emitBbo(current);
   }
 
+  /** Emits BBO for `book` when it differs from the one recorded by `recordBbo` in this command. */
   private emitBbo(book: OrderBook): void {
-    if (!book.bboChanged()) return;
-    this.out.bbo(
-      book.symbolId,
-      book.bids.bestPrice(),
-      book.bestQty(book.bids),
-      book.asks.bestPrice(),
-      book.bestQty(book.asks),
-    );
+    const qty = this.levels.qty;
+    const bids = book.bids;
+    const asks = book.asks;
+    const bt = bids.best;
+    const at = asks.best;
+    const bidPrice = bt < 0 ? 0 : bt + bids.minPrice;
+    const bidQty = bt < 0 ? 0 : qty[bids.levelOf[bt] - 1];
+    const askPrice = at < 0 ? 0 : at + asks.minPrice;
+    const askQty = at < 0 ? 0 : qty[asks.levelOf[at] - 1];
+    if (
+      bidPrice !== book.oldBidPrice ||
+      bidQty !== book.oldBidQty ||
+      askPrice !== book.oldAskPrice ||
+      askQty !== book.oldAskQty
+    ) {
+      this.out.bbo(book.symbolId, bidPrice, bidQty, askPrice, askQty);
+    }
   }
 
   // ---------------------------------------------------------------- queries
 
   l2(symbolId: number, side: number, out: Float64Array): number {
     const bi = symbolId >= 1 ? this.bookIndex(symbolId) : -1;
-    if (bi < 0 || (side !== Side.BUY && side !== Side.SELL)) return 0;
+    if (bi < 0 || (side !== SIDE_BUY && side !== SIDE_SELL)) return 0;
     const book = this.books[bi];
-    const ladder = side === Side.BUY ? book.bids : book.asks;
+    const ladder = side === SIDE_BUY ? book.bids : book.asks;
     const lv = this.levels;
     const max = Math.floor(out.length / 3);
     let n = 0;
@@ -871,7 +976,7 @@ export class MatchingEngine implements Engine {
       h.add(t + ladder.minPrice);
       h.add(lv.qty[l]);
       h.add(lv.count[l]);
-      for (let s = lv.head[l]; s !== NIL; s = this.orders.next[s]) this.hashOrder(h, s);
+      for (let s = lv.head[l]; s !== NO_SLOT; s = this.orders.next[s]) this.hashOrder(h, s);
     }
   }
 
@@ -881,7 +986,8 @@ export class MatchingEngine implements Engine {
     for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) count += lv.count[ladder.levelOf[t] - 1];
     h.add(count);
     for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) {
-      for (let s = lv.head[ladder.levelOf[t] - 1]; s !== NIL; s = this.orders.next[s]) this.hashOrder(h, s);
+      for (let s = lv.head[ladder.levelOf[t] - 1]; s !== NO_SLOT; s = this.orders.next[s])
+        this.hashOrder(h, s);
     }
   }
 
@@ -908,6 +1014,14 @@ export class MatchingEngine implements Engine {
   }
 }
 
+/** keyOf() of a level of ladder `ladderId` (of `book`) at `price`. */
+function sortKey(book: OrderBook, ladderId: number, price: number): number {
+  const tick = price - book.minPrice;
+  return (
+    book.symbolId * KEY_SYMBOL + ((ladderId & 3) === LADDER_KIND_BIDS ? MAX_TICK - tick : KEY_ASK + tick)
+  );
+}
+
 /** Visible slice of an order with `leaves` open: all of it, or one iceberg display slice. */
 function visibleOf(display: number, leaves: number): number {
   return display > 0 && display < leaves ? display : leaves;
@@ -922,6 +1036,6 @@ function inBand(book: OrderBook, price: number, ref: number): boolean {
 
 /** True when a `side` order at `price` would take liquidity (section 5.1 step 19). */
 function crosses(book: OrderBook, side: number, price: number): boolean {
-  if (side === Side.BUY) return book.asks.best >= 0 && book.asks.bestPrice() <= price;
+  if (side === SIDE_BUY) return book.asks.best >= 0 && book.asks.bestPrice() <= price;
   return book.bids.best >= 0 && book.bids.bestPrice() >= price;
 }

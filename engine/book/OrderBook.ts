@@ -95,19 +95,14 @@ export class OrderBook {
   recordBbo(epoch: number): void {
     if (this.epoch === epoch) return;
     this.epoch = epoch;
-    this.oldBidPrice = this.bids.bestPrice();
-    this.oldBidQty = this.bestQty(this.bids);
-    this.oldAskPrice = this.asks.bestPrice();
-    this.oldAskQty = this.bestQty(this.asks);
-  }
-
-  /** True when the BBO differs from the one recorded by `recordBbo`. */
-  bboChanged(): boolean {
-    return (
-      this.bids.bestPrice() !== this.oldBidPrice ||
-      this.bestQty(this.bids) !== this.oldBidQty ||
-      this.asks.bestPrice() !== this.oldAskPrice ||
-      this.bestQty(this.asks) !== this.oldAskQty
-    );
+    const qty = this.levels.qty;
+    const bids = this.bids;
+    const asks = this.asks;
+    const bt = bids.best;
+    const at = asks.best;
+    this.oldBidPrice = bt < 0 ? 0 : bt + bids.minPrice;
+    this.oldBidQty = bt < 0 ? 0 : qty[bids.levelOf[bt] - 1];
+    this.oldAskPrice = at < 0 ? 0 : at + asks.minPrice;
+    this.oldAskQty = at < 0 ? 0 : qty[asks.levelOf[at] - 1];
   }
 }
