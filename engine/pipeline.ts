@@ -9,7 +9,7 @@
  *   submit(k, bytes)                        SPSC, 104-byte records      (shardId k; its symbols:
  *                                                                         symbolId % S == k)
  *   EventDispatcher: onEvent(k, view, off) <-- event ring k (8 MiB) <-- RingEventSink (zero copy,
- *     consumer 0 (waitAsync, bounded          136-byte records;          published per command;
+ *     consumer 0 (waitAsync, bounded          136-byte records;          published per batch;
  *     batches per event-loop turn)            consumer 1 = the journal   waits when full, never drops)
  *   heartbeat timer (reads the control block: heartbeat, state, counters per shard)
  * ```
@@ -193,6 +193,8 @@ export class Pipeline {
   private stopping: boolean;
   private stopped: Promise<void> | undefined;
   private monitor: NodeJS.Timeout | undefined;
+  /** A view of the latest `submit` source's buffer (re-made when the buffer changes). */
+  private sourceView: DataView;
 
   /** Builds and starts the pipeline (stages 1-6); resolves when it takes commands. */
   static async start(options: PipelineOptions): Promise<Pipeline> {
@@ -263,6 +265,7 @@ export class Pipeline {
     this.stopping = false;
     this.stopped = undefined;
     this.monitor = undefined;
+    this.sourceView = new DataView(new ArrayBuffer(0));
     // 4. dispatcher (started once the workers run)
     const onEvent = options.onEvent;
     const setupLeft = this.setupLeft;
@@ -334,11 +337,30 @@ export class Pipeline {
   submit(shard: number, src: Uint8Array, offset: number): number {
     const ring = this.commandRings[shard];
     if (ring === undefined) throw this.badShard(shard);
+    if (!(offset >= 0 && offset + COMMAND_SIZE <= src.length)) {
+      throw new PipelineError(
+        `submit needs ${COMMAND_SIZE} bytes at offset ${String(offset)} of a ${src.length}-byte array`,
+      );
+    }
     if (!this.accepting) return STOPPED;
     if (this.alive[shard] === 0) return SHARD_DOWN;
-    const r = ring.tryWrite(COMMAND_RECORD, src, offset, COMMAND_SIZE);
-    if (r === BACK_PRESSURED) this.busyRejects[shard]++;
-    return r;
+    const at = ring.tryClaim(COMMAND_RECORD, COMMAND_SIZE);
+    if (at < 0) {
+      this.busyRejects[shard]++;
+      return BACK_PRESSURED;
+    }
+    // Note: 24 int32 copies through DataViews take about half the time of the ring's byte copy of
+    // 96 bytes (Buffer#copy) and keep every bit (float64 copies could canonicalise a NaN payload).
+    let from = this.sourceView;
+    if (from.buffer !== src.buffer) {
+      from = new DataView(src.buffer);
+      this.sourceView = from;
+    }
+    const to = ring.view;
+    const base = src.byteOffset + offset;
+    for (let i = 0; i < COMMAND_SIZE; i += 4) to.setInt32(at + i, from.getInt32(base + i, true), true);
+    ring.commit();
+    return OK;
   }
 
   /** Liveness and progress of every shard (allocates: for the health endpoint and metrics). */

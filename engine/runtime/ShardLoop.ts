@@ -3,16 +3,17 @@
  * ring in, one event ring out.
  *
  *   loop: n = commands.read(onRecord, batch)     // up to `batch` command records, in ring order
- *         onRecord: engine.process(view, off, sink)   // events go straight into the event ring,
- *                                                     // published per command (RingEventSink)
+ *         onRecord: engine.process(view, off, sink)   // events go straight into the event ring
+ *         sink.flush()                               // published per batch (or every 64 events)
  *         heartbeat; publish counters when n > 0; idle.idle(n)
  *   until a STOP_RECORD: everything before it has been processed and published; state STOPPED; return.
  *
  * Idle strategy (the `IDLE_STRATEGY` setting, `IdleChoice`), for both waits (no commands; event ring
  * full): 'backoff' (default; parks, 0 % CPU idle, a wake costs ~7-25 us) or 'spin' (a core per shard).
  *
- * A throwing engine (a bug: `process()` never throws for command content) sets FAILED and rethrows:
- * the worker dies with an uncaught error and the pipeline marks the shard down.
+ * A throwing engine (a bug: `process()` never throws for command content) publishes what it emitted
+ * (`RingEventSink.salvage`), sets FAILED and rethrows: the worker dies with an uncaught error and the
+ * pipeline marks the shard down.
  * Called by the worker entry `shardWorker.ts` (and fixture entries that pass another `Engine`).
  * Thread-safety: runs on the shard's worker thread; blocks it until STOP.
  */
@@ -82,11 +83,18 @@ export function runShard(data: ShardWorkerData, createEngine: EngineFactory = cr
   try {
     while (!stopping) {
       const n = reader.read(onRecord, batch);
+      // Note: the batch's events become visible together (see RingEventSink), then the shard idles.
+      sink.flush();
       control.beat();
       if (n > 0) control.publish(processed, sink.events, sink.waits);
       idle.idle(n);
     }
   } catch (err) {
+    try {
+      sink.salvage();
+    } catch {
+      // Note: the original error is the one to report; a sink that cannot publish adds nothing.
+    }
     control.publish(processed, sink.events, sink.waits);
     control.setState(ShardState.FAILED);
     throw err;

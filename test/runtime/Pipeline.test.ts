@@ -83,6 +83,9 @@ t.test('two shards: byte-identical to in-process engines; graceful stop drains e
   const p = await start(c, { idle: 'backoff' });
   t.equal(p.shardOf(3), 1, 'symbol 3 -> shard 3 % 2');
   t.throws(() => p.submit(2, stream.bytes, 0), PipelineError);
+  t.throws(() => p.submit(0, stream.bytes, stream.bytes.length - 10), {
+    message: /submit needs 96 bytes at offset \d+ of a \d+-byte array/,
+  });
   t.throws(() => p.claimCommand(-1), { message: /shard must be an integer 0..1, got -1/ });
   t.ok(p.health().healthy);
   // The first half paced (waiting while a ring is full), the second, once the rings are empty, in

@@ -1,9 +1,10 @@
 /**
- * The ring-backed EventSink in one thread: a command's events reach the ring as one publication
- * (staged until commit), byte-identical to an EventBuffer; a command with no events publishes nothing;
- * a ring too small for an event is refused with its size.
+ * The ring-backed EventSink in one thread: events are staged and published by batch (`flush`, or
+ * `commit` once `publishEvery` events wait), never part of a command; the bytes are identical to an
+ * in-process EventBuffer; salvage after a throw publishes what was emitted; a ring too small for an
+ * event is refused with its size.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { EventBuffer } from '../../engine/book/EventBuffer.js';
 import { MatchingEngine } from '../../engine/book/MatchingEngine.js';
 import { BusySpin } from '../../engine/idle/BusySpin.js';
@@ -22,60 +23,105 @@ import {
   testSymbols,
 } from '../fixtures/runtimeCommands.js';
 
-t.test('events of a command appear at commit, all at once, byte-identical', async (t) => {
-  const symbols = testSymbols(2);
-  const stream = generateStream(42, 2_000, 1, symbols);
+const symbols = testSymbols(2);
+const stream = generateStream(42, 2_000, 1, symbols);
+const view = new DataView(stream.bytes.buffer);
+
+/** Runs the stream through a fresh engine and `sink`, in batches of `batch` commands. */
+function run(t: Test, publishEvery: number, batch: number) {
   const ring = Ring.create(1 << 20);
   const reader = ring.reader(0);
-  const control = new ShardControl(createControlBlock(1), 0);
-  const sink = new RingEventSink(ring, new BusySpin(), control);
+  const sink = new RingEventSink(
+    ring,
+    new BusySpin(),
+    new ShardControl(createControlBlock(1), 0),
+    publishEvery,
+  );
   const engine = new MatchingEngine({ shardId: 0, ...TEST_ENGINE });
   const got = new EventBuffer(1024);
-  const copy = (type: number, view: DataView, offset: number, length: number) => {
+  const copy = (type: number, v: DataView, offset: number, length: number) => {
     if (type !== EVENT_RECORD || length !== EVENT_SIZE) throw new Error(`record ${type}/${length}`);
     const at = got.claim();
-    new Uint8Array(got.view.buffer).set(new Uint8Array(view.buffer, offset, EVENT_SIZE), at);
+    new Uint8Array(got.view.buffer).set(new Uint8Array(v.buffer, offset, EVENT_SIZE), at);
   };
   const cmd = new DataView(new ArrayBuffer(COMMAND_SIZE));
   for (const s of symbols) {
     writeAddSymbolCommand(cmd, 0, s);
     engine.process(cmd, 0, sink);
   }
+  sink.flush();
   reader.read(copy, 1 << 20);
-  const view = new DataView(stream.bytes.buffer);
-  let multi = 0;
-  let empty = 0;
-  const seen: number[] = [];
-  // A probe sink: stages like RingEventSink, so the reader must see nothing mid-command.
+  let midCommand = 0;
+  let early = 0;
+  let emitted = 0;
   for (let i = 0; i < stream.count; i++) {
-    const n = engine.process(view, i * COMMAND_SIZE, {
+    // A publication moves the producer position: it must not move between two claims of a command.
+    let position = -1;
+    emitted += engine.process(view, i * COMMAND_SIZE, {
       get view() {
         return sink.view;
       },
       claim: () => {
-        if (reader.hasData()) seen.push(i);
+        if (position >= 0 && ring.producerPosition() !== position) midCommand++;
+        position = ring.producerPosition();
         return sink.claim();
       },
       commit: () => sink.commit(),
     });
-    if (n > 1) multi++;
-    const read = reader.read(copy, 1 << 20);
-    if (read !== n) t.fail(`command ${i}: ${n} events, ${read} visible after commit`);
-    if (n === 0) empty++;
+    if ((i + 1) % batch === 0 || i === stream.count - 1) {
+      early += reader.read(copy, 1 << 20);
+      sink.flush();
+      const n = reader.read(copy, 1 << 20);
+      if (got.count !== emitted + symbols.length)
+        t.fail(`batch ending ${i}: ${got.count} of ${emitted} visible`);
+      if (n === 0 && emitted > 0 && early === 0) t.fail('nothing published');
+    }
   }
-  t.same(seen, [], 'nothing visible between the claims of one command');
-  t.ok(multi > 100, `${multi} commands had several events`);
+  t.equal(midCommand, 0, 'never part of a command visible');
   const want = expectedEvents(0, 1, symbols, stream, indexesOf(stream, 0));
   t.equal(Buffer.compare(got.written(), want), 0, `${want.length / EVENT_SIZE} events byte-identical`);
   t.equal(sink.events, want.length / EVENT_SIZE);
   t.equal(sink.waits, 0);
-  t.comment(`${empty} commands without events`);
+  return { early };
+}
+
+t.test('published by batch: nothing before flush below publishEvery', async (t) => {
+  const { early } = run(t, 1_000_000, 10);
+  t.equal(early, 0, 'no event visible before the batch was flushed');
 });
 
-t.test('an event ring too small for one event is refused', async (t) => {
+t.test('publishEvery bounds what waits: publishEvery 1 publishes every command', async (t) => {
+  const { early } = run(t, 1, 10);
+  t.ok(early > 1000, `${early} events visible before their batch ended`);
+});
+
+t.test('salvage after a throw publishes what the engine emitted', async (t) => {
+  const ring = Ring.create(4096);
+  const sink = new RingEventSink(ring, new BusySpin());
+  sink.claim();
+  sink.commit();
+  sink.claim();
+  t.equal(ring.reader(0).hasData(), false);
+  sink.salvage();
+  const types: number[] = [];
+  ring.reader(0).read((type) => types.push(type), 10);
+  t.same(types, [EVENT_RECORD], 'the completed event is published, the open claim dropped');
+  sink.claim();
+  sink.commit();
+  sink.salvage();
+  t.equal(
+    ring.reader(0).read(() => {}, 10),
+    1,
+    'without an open claim it flushes',
+  );
+});
+
+t.test('bad construction is refused with the value', async (t) => {
   t.throws(() => new RingEventSink(Ring.create(1024), new BusySpin()), {
     name: 'PipelineError',
     message: /event ring of 1024 bytes takes payloads up to 120 bytes; an event needs 128/,
   });
-  t.doesNotThrow(() => new RingEventSink(Ring.create(2048), new BusySpin()));
+  t.throws(() => new RingEventSink(Ring.create(2048), new BusySpin(), undefined, 0), {
+    message: /publishEvery must be an integer >= 1, got 0/,
+  });
 });
