@@ -18,6 +18,7 @@ import { Gateway } from './gateway/app.js';
 import { type Config, describeConfig, loadConfig, loadDotEnv } from './gateway/config/config.js';
 import { createLogger, type Logger } from './gateway/logger.js';
 import { loadNativeUws } from './gateway/uws.js';
+import { OrderEntryGateway } from './gateway/ws/OrderEntryGateway.js';
 
 async function main(): Promise<void> {
   // 1. configuration and logging
@@ -46,6 +47,13 @@ async function main(): Promise<void> {
     jwtSecret: config.jwtSecret,
     corsOrigins: config.corsOrigins,
   });
+  // Binary WebSocket order entry on /api/v1/ws (gateway/ws), on the same app and event stream.
+  const orderEntry = OrderEntryGateway.mount(gateway, {
+    log,
+    symbols: config.symbols,
+    corsOrigins: config.corsOrigins,
+    ...config.ws,
+  });
   const pipeline = await Pipeline.start({
     shards: config.shards,
     symbols: config.symbols,
@@ -57,6 +65,7 @@ async function main(): Promise<void> {
     maxOrders: config.shardMaxOrders,
   });
   gateway.attach(pipeline);
+  orderEntry.attach(pipeline);
   let port: number;
   try {
     port = await gateway.listen(config.host, config.port);
@@ -78,7 +87,10 @@ async function main(): Promise<void> {
   // 4. graceful stop
   installStop(log, async () => {
     gateway.close();
+    // Sessions end before the engine drains, so their cancel-on-disconnect commands are processed.
+    orderEntry.close();
     await pipeline.stop();
+    orderEntry.detach();
     gateway.detach();
   });
 }

@@ -45,6 +45,22 @@ export interface Config {
   readonly symbols: readonly SymbolSpec[];
   /** NODE_ENV === 'production'. */
   readonly production: boolean;
+  /** WebSocket order entry (gateway/ws): per-session rate limit, socket limits, heartbeat. */
+  readonly ws: WsConfig;
+}
+
+/** WS_* variables (docs/api.md, "WebSocket order entry"). */
+export interface WsConfig {
+  /** WS_RATE_LIMIT: orders per second per session (token bucket refill); 0 = no limit. */
+  readonly rateLimit: number;
+  /** WS_RATE_BURST: bucket size (orders a quiet session may send at once); default 2 x rate. */
+  readonly rateBurst: number;
+  /** WS_IDLE_TIMEOUT_S: close a connection silent (no frame, no pong) this long; 0 = never. */
+  readonly idleTimeoutS: number;
+  /** WS_MAX_BACKPRESSURE_BYTES: bytes queued for a slow reader before its connection is closed. */
+  readonly maxBackpressureBytes: number;
+  /** WS_HEARTBEAT_MS: heartbeat interval granted when a Logon asks for 0. */
+  readonly heartbeatMs: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -132,6 +148,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     symbolsSource: symbolsPath === undefined ? 'demo' : resolve(cwd, symbolsPath),
     symbols: table.symbols,
     production: env.NODE_ENV === 'production',
+    ws: wsVars(env),
   });
 }
 
@@ -153,7 +170,22 @@ export function describeConfig(c: Config): Record<string, unknown> {
     durability: c.durability,
     dataDir: c.dataDir,
     symbols: `${c.symbolsSource}: ${c.symbols.map((s) => s.name).join(', ')}`,
+    ws: c.ws,
   };
+}
+
+function wsVars(env: Env): WsConfig {
+  const rateLimit = intVar(env, 'WS_RATE_LIMIT', 10_000, 0, 10_000_000);
+  const rateBurst = intVar(env, 'WS_RATE_BURST', Math.max(1, 2 * rateLimit), 1, 100_000_000);
+  const idleTimeoutS = intVar(env, 'WS_IDLE_TIMEOUT_S', 60, 0, 960);
+  if (idleTimeoutS > 0 && idleTimeoutS < 8) {
+    throw new ConfigError(
+      `WS_IDLE_TIMEOUT_S must be 0 (off) or 8..960 seconds, got WS_IDLE_TIMEOUT_S=${idleTimeoutS}`,
+    );
+  }
+  const maxBackpressureBytes = intVar(env, 'WS_MAX_BACKPRESSURE_BYTES', 2 ** 20, 2 ** 16, 2 ** 30);
+  const heartbeatMs = intVar(env, 'WS_HEARTBEAT_MS', 10_000, 100, 30_000);
+  return Object.freeze({ rateLimit, rateBurst, idleTimeoutS, maxBackpressureBytes, heartbeatMs });
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -1,6 +1,7 @@
-// The SDK against MiniGateway (a real uWS socket and the real codecs). Re-point these tests at the
-// real gateway (/api/v1/ws of server.ts) once it lands; the reconnect and heartbeat tests need the
-// MiniGateway's switches (kick, mute heartbeats) or equivalent hooks.
+// The SDK against the real gateway (OrderEntryGateway on the Gateway's uWS app, real shard workers:
+// test/fixtures/gateway/wsExchange.ts) for everything the real gateway does; MiniGateway (a small uWS
+// server with the real codecs) stays for what needs a misbehaving gateway: silent requests (timeouts),
+// dropped connections and muted heartbeats (reconnect), invalid frames, unanswered logons.
 import t, { type Test } from 'tap';
 import {
   type ExchangeClient as Client,
@@ -18,7 +19,31 @@ import {
   TimeInForce,
   wsUrl,
 } from '../../client/index.js';
+import { startWsExchange, type WsExchange } from '../fixtures/gateway/wsExchange.js';
 import { GOOD_TOKEN, MiniGateway } from './fixtures/MiniGateway.js';
+
+let ex: WsExchange;
+let nextAccount = 500;
+
+t.before(async () => {
+  ex = await startWsExchange({ shards: 2, rateLimit: 0 });
+});
+t.teardown(() => ex.stop());
+
+/** A client of a fresh account on the real gateway. */
+async function real(
+  t: Test,
+  options: Partial<Parameters<typeof ExchangeClient.connect>[0]> = {},
+): Promise<Client> {
+  const client = await ExchangeClient.connect({
+    url: ex.url,
+    token: await ex.token(nextAccount++),
+    reconnect: false,
+    ...options,
+  });
+  t.teardown(() => client.close());
+  return client;
+}
 
 async function setup(
   t: Test,
@@ -47,13 +72,12 @@ function next<T>(client: Client, event: 'disconnect' | 'reconnect' | 'close'): P
 }
 
 t.test('connect, logon, symbols, place orders with assigned and given client order ids', async (t) => {
-  const { gw, client } = await setup(t, { firstClientOrderId: 500 });
+  const client = await real(t, { firstClientOrderId: 500 });
   t.equal(client.connected, true);
-  t.equal(gw.logons, 1);
   t.ok(client.sessionId > 0, 'session id from LogonAck');
   t.same(
     client.symbols.map((s) => s.name),
-    ['BTC/USD', 'ETH/USD', 'MUTE/USD'],
+    ['BTC/USD', 'ETH/USD', 'SOL/USD'],
   );
   t.equal(client.symbol('BTC/USD')?.tickSize, '0.01');
   t.equal(client.symbol(2)?.name, 'ETH/USD');
@@ -86,7 +110,7 @@ t.test('connect, logon, symbols, place orders with assigned and given client ord
     type: 'limit',
     timeInForce: 'ioc',
     stp: 'expire_taker',
-    price: 1,
+    price: 4_900_000,
     quantity: 1,
   });
   t.equal(ioc.ok && ioc.report.timeInForce, TimeInForce.IOC, 'resolved by the first report (New)');
@@ -95,21 +119,22 @@ t.test('connect, logon, symbols, place orders with assigned and given client ord
   t.equal(orderStatusName(OrderStatus.PartiallyFilled), 'PartiallyFilled');
   t.equal(execTypeName(200), 'ExecType(200)');
   t.equal(orderStatusName(200), 'OrderStatus(200)');
+  await client.massCancel();
 });
 
-t.test('rejects are results: Rejected report, Error frame; misuse throws', async (t) => {
-  const { client } = await setup(t);
-  const r = await client.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: 20_000_000, quantity: 1 });
+t.test('rejects are results: Rejected reports; misuse throws', async (t) => {
+  const client = await real(t);
+  const r = await client.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: '56000.00', quantity: 1 });
   t.match(r, { ok: false, code: 203, reason: 'PRICE_OUTSIDE_BAND' });
   t.equal(r.report?.execType, ExecType.Rejected);
   const unknown = await client.placeOrder({ symbol: 42, side: 'buy', price: 1, quantity: 1 });
   t.match(unknown, { ok: false, code: 101, reason: 'UNKNOWN_SYMBOL' });
-  const refused = await client.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: 1, quantity: 0 });
-  t.same(refused, { ok: false, code: 130, reason: 'quantity must be positive', report: null }, 'Error frame');
+  const zero = await client.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: 5_000_000, quantity: 0 });
+  t.match(zero, { ok: false, code: 107, reason: 'INVALID_QUANTITY' });
 
   await t.rejects(client.placeOrder({ symbol: 'DOGE/USD', side: 'buy', price: 1, quantity: 1 }), {
     name: 'ClientUsageError',
-    message: /unknown symbol "DOGE\/USD" \(known: BTC\/USD, ETH\/USD, MUTE\/USD\)/,
+    message: /unknown symbol "DOGE\/USD" \(known: BTC\/USD, ETH\/USD, SOL\/USD\)/,
   });
   await t.rejects(
     client.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: '1.001', quantity: 1 }),
@@ -137,7 +162,7 @@ t.test('rejects are results: Rejected report, Error frame; misuse throws', async
   await t.rejects(client.massCancel({ side: 'buy' }), /a side needs a symbol/);
 });
 
-t.test('a request without an answer times out', async (t) => {
+t.test('a request without an answer times out (MiniGateway: silent symbol)', async (t) => {
   const { client } = await setup(t, { requestTimeoutMs: 80 });
   const started = Date.now();
   await t.rejects(
@@ -153,17 +178,20 @@ t.test('a request without an answer times out', async (t) => {
 });
 
 t.test('cancel and amend by order id and by client order id, and their rejects', async (t) => {
-  const { client } = await setup(t);
-  const placed = await client.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: 100, quantity: 10 });
+  const client = await real(t);
+  const placed = await client.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: 4_990_000, quantity: 10 });
   if (!placed.ok) throw new Error('not placed');
   const { orderId, clientOrderId } = placed.report;
 
-  const amended = await client.amend({ orderId, price: '2.00', quantity: 5 });
-  t.match(amended, { ok: true, report: { execType: ExecType.Amended, price: 200, quantity: 5, orderId } });
-  const amendedByCid = await client.amend({ clientOrderId, price: 300 });
+  const amended = await client.amend({ orderId, price: '49800.00', quantity: 5 });
+  t.match(amended, {
+    ok: true,
+    report: { execType: ExecType.Amended, price: 4_980_000, quantity: 5, orderId },
+  });
+  const amendedByCid = await client.amend({ clientOrderId, price: 4_970_000 });
   t.match(
     amendedByCid,
-    { ok: true, report: { price: 300, quantity: 5 } },
+    { ok: true, report: { price: 4_970_000, quantity: 5 } },
     'amend by client order id, symbol remembered',
   );
 
@@ -177,7 +205,7 @@ t.test('cancel and amend by order id and by client order id, and their rejects',
     report: { execType: ExecType.CancelRejected },
   });
 
-  const other = await client.placeOrder({ symbol: 'ETH/USD', side: 'sell', price: 100, quantity: 1 });
+  const other = await client.placeOrder({ symbol: 'ETH/USD', side: 'sell', price: 301_000, quantity: 1 });
   if (!other.ok) throw new Error('not placed');
   const byCid = await client.cancel({ clientOrderId: other.report.clientOrderId });
   t.match(byCid, { ok: true, report: { execType: ExecType.Canceled, orderId: other.report.orderId } });
@@ -189,14 +217,14 @@ t.test('cancel and amend by order id and by client order id, and their rejects',
 });
 
 t.test('mass cancel collects the Canceled reports of its filter', async (t) => {
-  const { client } = await setup(t, { massCancelQuietMs: 30 });
-  for (const [symbol, side] of [
-    ['BTC/USD', 'buy'],
-    ['BTC/USD', 'sell'],
-    ['BTC/USD', 'buy'],
-    ['ETH/USD', 'buy'],
+  const client = await real(t, { massCancelQuietMs: 50 });
+  for (const [symbol, side, price] of [
+    ['BTC/USD', 'buy', 4_950_000],
+    ['BTC/USD', 'sell', 5_050_000],
+    ['BTC/USD', 'buy', 4_950_001],
+    ['ETH/USD', 'buy', 295_000],
   ] as const) {
-    await client.placeOrder({ symbol, side, price: 100, quantity: 1 });
+    await client.placeOrder({ symbol, side, price, quantity: 1 });
   }
   const bids = await client.massCancel({ symbol: 'BTC/USD', side: 'buy' });
   t.equal(bids.canceled.length, 2, 'BTC/USD bids');
@@ -208,35 +236,37 @@ t.test('mass cancel collects the Canceled reports of its filter', async (t) => {
 });
 
 t.test('batch: 300 requests in two Batch frames, results in order', async (t) => {
-  const { gw, client } = await setup(t);
-  const resting = await client.placeOrder({ symbol: 'BTC/USD', side: 'sell', price: 100, quantity: 3 });
+  const client = await real(t);
+  const resting = await client.placeOrder({ symbol: 'BTC/USD', side: 'sell', price: 5_100_000, quantity: 3 });
   if (!resting.ok) throw new Error('not placed');
   const batch = client.batch();
   for (let i = 0; i < 297; i++)
-    batch.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: 1 + i, quantity: 1 });
+    batch.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: 4_900_000 + i, quantity: 1 });
   batch.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: 20_000_000, quantity: 1 });
   batch.amend({ orderId: resting.report.orderId, quantity: 2 });
   batch.cancel({ orderId: resting.report.orderId });
   t.equal(batch.length, 300);
-  const framesBefore = gw.frames;
+  const framesBefore = ex.orderEntry.stats.framesIn;
   const results = await batch.send();
-  t.equal(gw.frames - framesBefore, 2, 'two frames');
-  t.equal(gw.batches, 2);
+  t.equal(ex.orderEntry.stats.framesIn - framesBefore, 2, 'two frames');
   t.equal(results.length, 300);
   t.ok(
-    results.slice(0, 297).every((r, i) => r.ok && r.report.price === 1 + i),
+    results.slice(0, 297).every((r, i) => r.ok && r.report.price === 4_900_000 + i),
     'orders in order',
   );
-  t.match(results[297], { ok: false, code: 203 });
+  t.match(results[297], { ok: false, code: 202 });
   t.match(results[298], { ok: true, report: { execType: ExecType.Amended, quantity: 2 } });
   t.match(results[299], { ok: true, report: { execType: ExecType.Canceled } });
   t.equal(batch.length, 0, 'send() empties the batch');
   await t.rejects(batch.send(), /empty batch/);
   t.throws(() => client.batch().placeOrder({ symbol: 'NOPE', side: 'buy', quantity: 1 }), ClientUsageError);
+  await client.massCancel();
 });
 
 t.test('event stream: every report as an event and through the async iterator', async (t) => {
-  const { client } = await setup(t);
+  const client = await real(t);
+  const counterparty = await real(t);
+  await counterparty.placeOrder({ symbol: 'SOL/USD', side: 'sell', price: 150_000, quantity: 1 });
   const events: ExecutionReport[] = [];
   client.on('report', (r) => events.push(r));
   const iterated: number[] = [];
@@ -246,12 +276,20 @@ t.test('event stream: every report as an event and through the async iterator', 
       if (iterated.length === 4) break;
     }
   })();
-  await client.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: 100, quantity: 7777 }); // New + Trade
-  await client.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: 100, quantity: 1, timeInForce: 'ioc' }); // New + Expired
+  // New + Trade (fills the resting offer), then New + Canceled (an IOC with nothing to take).
+  await client.placeOrder({ symbol: 'SOL/USD', side: 'buy', price: 150_000, quantity: 7 });
+  await client.placeOrder({
+    symbol: 'SOL/USD',
+    side: 'buy',
+    price: 140_000,
+    quantity: 1,
+    timeInForce: 'ioc',
+  });
   await reader;
-  t.same(iterated, [ExecType.New, ExecType.Trade, ExecType.New, ExecType.Expired]);
+  t.same(iterated, [ExecType.New, ExecType.Trade, ExecType.New, ExecType.Canceled]);
   await until(() => events.length === 4);
-  t.match(events[1], { execType: ExecType.Trade, lastQuantity: 1, cumQuantity: 1, leavesQuantity: 7776 });
+  t.match(events[1], { execType: ExecType.Trade, lastQuantity: 1, cumQuantity: 1, leavesQuantity: 6 });
+  await client.massCancel();
 
   // An iterator ends when the client closes.
   const tail = client.reports();
@@ -262,32 +300,27 @@ t.test('event stream: every report as an event and through the async iterator', 
 });
 
 t.test('logon rejected, header auth, URL forms', async (t) => {
-  const gw = await MiniGateway.start();
-  t.teardown(() => gw.stop());
-  await t.rejects(ExchangeClient.connect({ url: gw.url, token: 'wrong' }), {
+  await t.rejects(ExchangeClient.connect({ url: ex.url, token: 'wrong', reconnect: false }), {
     name: 'LogonRejectedError',
-    rejectCode: 1,
-    message: /bad token wrong/,
+    rejectCode: 604,
+    message: /Authorization header is not "Bearer <token>"|token invalid/,
   });
-  await t.rejects(ExchangeClient.connect({ url: gw.url, token: 'wrong', auth: 'header' }), {
+  await t.rejects(ExchangeClient.connect({ url: ex.url, token: 'wrong', auth: 'header' }), {
     name: 'HandshakeError',
     status: 401,
   });
   const c = await ExchangeClient.connect({
-    url: `http://127.0.0.1:${gw.port}`,
-    token: GOOD_TOKEN,
+    url: ex.httpUrl,
+    token: await ex.token(nextAccount++),
     auth: 'header',
     heartbeatIntervalMs: 5000,
+    reconnect: false,
   });
-  t.equal(
-    gw.authorizations[gw.authorizations.length - 1],
-    `Bearer ${GOOD_TOKEN}`,
-    'Authorization header sent',
-  );
   await until(() => c.sessionId > 0);
   t.pass('LogonAck after a header logon is taken');
-  const r = await c.placeOrder({ symbol: 1, side: 'buy', price: 1, quantity: 1 });
+  const r = await c.placeOrder({ symbol: 1, side: 'buy', price: 4_900_000, quantity: 1 });
   t.equal(r.ok, true, 'orders work without a Logon frame');
+  await c.massCancel();
   await c.close();
   await c.close();
   t.pass('close twice');
@@ -297,14 +330,17 @@ t.test('logon rejected, header auth, URL forms', async (t) => {
   t.equal(wsUrl('ws://h:1/custom'), 'ws://h:1/custom');
   t.throws(() => wsUrl('ftp://h'), ClientUsageError);
   t.throws(() => wsUrl('not a url'), ClientUsageError);
-  await t.rejects(ExchangeClient.connect({ url: gw.url, token: '' }), ClientUsageError);
+  await t.rejects(ExchangeClient.connect({ url: ex.url, token: '' }), ClientUsageError);
   await t.rejects(
-    ExchangeClient.connect({ url: gw.url, token: 'x', auth: 'magic' as 'logon' }),
+    ExchangeClient.connect({ url: ex.url, token: 'x', auth: 'magic' as 'logon' }),
     ClientUsageError,
   );
   await t.rejects(ExchangeClient.connect({ url: 'ws://127.0.0.1:1/api/v1/ws', token: 'x' }), {
     code: 'ECONNREFUSED',
   });
+  // An unanswered Logon needs a gateway that stays silent: MiniGateway.
+  const gw = await MiniGateway.start();
+  t.teardown(() => gw.stop());
   gw.answerLogons = false;
   await t.rejects(ExchangeClient.connect({ url: gw.url, token: GOOD_TOKEN, logonTimeoutMs: 100 }), {
     name: 'RequestTimeoutError',
