@@ -24,8 +24,27 @@ import type { Engine, EngineConfig } from './Engine.js';
 import type { EventSink } from './EventSink.js';
 import { EventWriter } from './EventWriter.js';
 import { ExpiryHeap } from './ExpiryHeap.js';
-import { LevelPool } from './LevelPool.js';
-import { LadderKind, OrderBook } from './OrderBook.js';
+import {
+  F_EPOCH,
+  F_OLD_QTY,
+  F_PRICE,
+  F_QTY,
+  F_SHIFT,
+  I_COUNT,
+  I_HEAD,
+  I_LADDER,
+  I_OLD_COUNT,
+  I_SHIFT,
+  LevelPool,
+} from './LevelPool.js';
+import {
+  BBO_ASK_PRICE,
+  BBO_ASK_QTY,
+  BBO_BID_PRICE,
+  BBO_BID_QTY,
+  LadderKind,
+  OrderBook,
+} from './OrderBook.js';
 import { OrderIdIndex } from './OrderIdIndex.js';
 import { NIL, OrderPool, OrderState } from './OrderPool.js';
 import type { PriceLadder } from './PriceLadder.js';
@@ -46,6 +65,20 @@ const EVENT_TYPE_CANCELLED = EventType.CANCELLED;
 const EVENT_TYPE_EXPIRED = EventType.EXPIRED;
 const EVENT_TYPE_TRIGGERED = EventType.TRIGGERED;
 const LADDER_KIND_ASKS = LadderKind.ASKS;
+const BBO_OLD_BID_PRICE = BBO_BID_PRICE;
+const BBO_OLD_BID_QTY = BBO_BID_QTY;
+const BBO_OLD_ASK_PRICE = BBO_ASK_PRICE;
+const BBO_OLD_ASK_QTY = BBO_ASK_QTY;
+const LV_IS = I_SHIFT;
+const LV_FS = F_SHIFT;
+const LV_HEAD = I_HEAD;
+const LV_COUNT = I_COUNT;
+const LV_LADDER = I_LADDER;
+const LV_OLD_COUNT = I_OLD_COUNT;
+const LV_QTY = F_QTY;
+const LV_PRICE = F_PRICE;
+const LV_EPOCH = F_EPOCH;
+const LV_OLD_QTY = F_OLD_QTY;
 const LADDER_KIND_BIDS = LadderKind.BIDS;
 const ORDER_FLAGS_ALL = OrderFlags.ALL;
 const ORDER_FLAGS_POST_ONLY = OrderFlags.POST_ONLY;
@@ -384,8 +417,7 @@ export class MatchingEngine implements Engine {
       o.state[s] = ORDER_STATE_STOP;
       const ladder = side === SIDE_BUY ? book.buyStops : book.sellStops;
       const l = ladder.ensureLevel(stopPrice);
-      this.levels.append(l, s);
-      if (this.levels.count[l] === 1) ladder.activate(stopPrice);
+      if (this.levels.append(l, s) === 1) ladder.activate(stopPrice);
       return REASON_NONE;
     }
     o.state[s] = ORDER_STATE_TAKER;
@@ -454,7 +486,7 @@ export class MatchingEngine implements Engine {
       o.leaves[s] = newLeaves;
       const v = o.visible[s];
       if (v > newLeaves) {
-        this.levels.qty[l] -= v - newLeaves;
+        this.levels.fv[(l << LV_FS) | LV_QTY] -= v - newLeaves;
         o.visible[s] = newLeaves;
       }
       out.order(EVENT_TYPE_AMENDED, REASON_NONE, s, book.symbolId, false);
@@ -593,7 +625,7 @@ export class MatchingEngine implements Engine {
     for (let t = opp.best; t >= 0; t = opp.nextTick(t)) {
       const p = t + opp.minPrice;
       if (!anyPrice && (buy ? p > limit : p < limit)) return false;
-      for (let m = lv.head[opp.levelOf[t] - 1]; m !== NO_SLOT; m = o.next[m]) {
+      for (let m = lv.head(opp.levelOf[t] - 1); m !== NO_SLOT; m = o.next[m]) {
         if (o.account[m] === account || (group !== 0 && o.group[m] === group)) return false;
         sum += o.leaves[m];
       }
@@ -621,7 +653,7 @@ export class MatchingEngine implements Engine {
       const price = t + opp.minPrice;
       if (!anyPrice && (buy ? price > limit : price < limit)) return true;
       const l = opp.levelOf[t] - 1;
-      const m = lv.head[l];
+      const m = lv.iv[(l << LV_IS) | LV_HEAD];
       if (o.account[m] === o.account[s] || (o.group[s] !== 0 && o.group[m] === o.group[s])) {
         if (!this.preventSelfTrade(book, s, m, l)) return false;
         continue;
@@ -632,7 +664,7 @@ export class MatchingEngine implements Engine {
       this.touch(l);
       o.visible[m] = makerVisible - q;
       o.leaves[m] -= q;
-      lv.qty[l] -= q;
+      lv.fv[(l << LV_FS) | LV_QTY] -= q;
       o.leaves[s] = takerLeaves - q;
       book.lastTradePrice = price;
       if (!this.traded) {
@@ -646,8 +678,7 @@ export class MatchingEngine implements Engine {
       }
       out.match(true, this.idBase + ++this.tradeCounter, symbolId, price, q, m, s);
       if (o.leaves[m] === 0) {
-        lv.unlink(l, m);
-        if (lv.count[l] === 0) opp.deactivate(price);
+        if (lv.unlink(l, m) === 0) opp.deactivate(price);
         this.closeOrder(m);
       } else if (o.visible[m] === 0) {
         // Iceberg refill: new visible slice at the back of the level (section 6.2).
@@ -688,7 +719,7 @@ export class MatchingEngine implements Engine {
         o.leaves[m] = left;
         const v = o.visible[m];
         if (v > left) {
-          this.levels.qty[l] -= v - left;
+          this.levels.fv[(l << LV_FS) | LV_QTY] -= v - left;
           o.visible[m] = left;
         }
         o.quantity[s] -= q;
@@ -717,8 +748,7 @@ export class MatchingEngine implements Engine {
     this.touch(l);
     o.state[s] = ORDER_STATE_RESTING;
     o.visible[s] = visibleOf(o.display[s], o.leaves[s]);
-    this.levels.append(l, s);
-    if (this.levels.count[l] === 1) ladder.activate(price);
+    if (this.levels.append(l, s) === 1) ladder.activate(price);
   }
 
   // ---------------------------------------------------------------- stops (section 7)
@@ -749,7 +779,7 @@ export class MatchingEngine implements Engine {
       const price = t + ladder.minPrice;
       if (isBuy ? price > bound : price < bound) return n;
       const l = ladder.levelOf[t] - 1;
-      for (let m = lv.head[l]; m !== NO_SLOT; m = lv.head[l]) {
+      for (let m = lv.head(l); m !== NO_SLOT; m = lv.head(l)) {
         lv.unlink(l, m);
         wave[n++] = m;
       }
@@ -791,11 +821,9 @@ export class MatchingEngine implements Engine {
     const l = o.level[s];
     if (o.state[s] === ORDER_STATE_RESTING) {
       this.touch(l);
-      lv.unlink(l, s);
-      if (lv.count[l] === 0) (o.side[s] === SIDE_BUY ? book.bids : book.asks).deactivate(o.price[s]);
+      if (lv.unlink(l, s) === 0) (o.side[s] === SIDE_BUY ? book.bids : book.asks).deactivate(o.price[s]);
     } else {
-      lv.unlink(l, s);
-      if (lv.count[l] === 0) {
+      if (lv.unlink(l, s) === 0) {
         const ladder = o.side[s] === SIDE_BUY ? book.buyStops : book.sellStops;
         ladder.deactivate(o.stopPrice[s]);
         ladder.drop(o.stopPrice[s]);
@@ -822,17 +850,21 @@ export class MatchingEngine implements Engine {
   private touch(l: number): void {
     const lv = this.levels;
     const epoch = this.epoch;
-    if (lv.epoch[l] === epoch) return;
-    lv.epoch[l] = epoch;
-    lv.oldQty[l] = lv.qty[l];
-    lv.oldCount[l] = lv.count[l];
-    const id = lv.ladder[l];
+    const fv = lv.fv;
+    const f = l << LV_FS;
+    if (fv[f | LV_EPOCH] === epoch) return;
+    fv[f | LV_EPOCH] = epoch;
+    fv[f | LV_OLD_QTY] = fv[f | LV_QTY];
+    const iv = lv.iv;
+    const i = l << LV_IS;
+    iv[i | LV_OLD_COUNT] = iv[i | LV_COUNT];
+    const id = iv[i | LV_LADDER];
     const book = this.books[id >> 2];
     if (book.epoch !== epoch) book.recordBbo(epoch);
     const n = this.dirtyCount;
     if (n === this.dirty.length) this.growDirty();
     this.dirty[n] = l;
-    if (n < DIRTY_KEYS) this.dirtyKeys[n] = sortKey(book, id, lv.price[l]);
+    if (n < DIRTY_KEYS) this.dirtyKeys[n] = sortKey(book, id, fv[f | LV_PRICE]);
     this.dirtyCount = n + 1;
   }
 
@@ -845,8 +877,8 @@ export class MatchingEngine implements Engine {
   /** Market-data order of a dirty level: symbolId, then bids (price descending), then asks (ascending). */
   private keyOf(l: number): number {
     const lv = this.levels;
-    const id = lv.ladder[l];
-    return sortKey(this.books[id >> 2], id, lv.price[l]);
+    const id = lv.ladder(l);
+    return sortKey(this.books[id >> 2], id, lv.price(l));
   }
 
   private flushMarketData(): void {
@@ -877,41 +909,47 @@ export class MatchingEngine implements Engine {
     const out = this.out;
     const books = this.books;
     let current: OrderBook | null = null;
-    for (let i = 0; i < n; i++) {
-      const l = dirty[i];
-      const id = lv.ladder[l];
+    const iv = lv.iv;
+    const fv = lv.fv;
+    for (let k = 0; k < n; k++) {
+      const l = dirty[k];
+      const i = l << LV_IS;
+      const f = l << LV_FS;
+      const id = iv[i | LV_LADDER];
       const book = books[id >> 2];
       if (book !== current) {
         if (current !== null) this.emitBbo(current);
         current = book;
       }
-      const qty = lv.qty[l];
-      const count = lv.count[l];
+      const qty = fv[f | LV_QTY];
+      const count = iv[i | LV_COUNT];
+      const price = fv[f | LV_PRICE];
       const isAsk = (id & 3) === LADDER_KIND_ASKS;
-      if (qty !== lv.oldQty[l] || count !== lv.oldCount[l]) {
-        out.l2(book.symbolId, isAsk ? SIDE_SELL : SIDE_BUY, lv.price[l], qty, count);
+      if (qty !== fv[f | LV_OLD_QTY] || count !== iv[i | LV_OLD_COUNT]) {
+        out.l2(book.symbolId, isAsk ? SIDE_SELL : SIDE_BUY, price, qty, count);
       }
-      if (count === 0) (isAsk ? book.asks : book.bids).drop(lv.price[l]);
+      if (count === 0) (isAsk ? book.asks : book.bids).drop(price);
     }
     if (current !== null) this.emitBbo(current);
   }
 
   /** Emits BBO for `book` when it differs from the one recorded by `recordBbo` in this command. */
   private emitBbo(book: OrderBook): void {
-    const qty = this.levels.qty;
+    const fv = this.levels.fv;
     const bids = book.bids;
     const asks = book.asks;
     const bt = bids.best;
     const at = asks.best;
     const bidPrice = bt < 0 ? 0 : bt + bids.minPrice;
-    const bidQty = bt < 0 ? 0 : qty[bids.levelOf[bt] - 1];
+    const bidQty = bt < 0 ? 0 : fv[((bids.levelOf[bt] - 1) << LV_FS) | LV_QTY];
     const askPrice = at < 0 ? 0 : at + asks.minPrice;
-    const askQty = at < 0 ? 0 : qty[asks.levelOf[at] - 1];
+    const askQty = at < 0 ? 0 : fv[((asks.levelOf[at] - 1) << LV_FS) | LV_QTY];
+    const old = book.oldBbo;
     if (
-      bidPrice !== book.oldBidPrice ||
-      bidQty !== book.oldBidQty ||
-      askPrice !== book.oldAskPrice ||
-      askQty !== book.oldAskQty
+      bidPrice !== old[BBO_OLD_BID_PRICE] ||
+      bidQty !== old[BBO_OLD_BID_QTY] ||
+      askPrice !== old[BBO_OLD_ASK_PRICE] ||
+      askQty !== old[BBO_OLD_ASK_QTY]
     ) {
       this.out.bbo(book.symbolId, bidPrice, bidQty, askPrice, askQty);
     }
@@ -930,8 +968,8 @@ export class MatchingEngine implements Engine {
     for (let t = ladder.best; t >= 0 && n < max; t = ladder.nextTick(t)) {
       const l = ladder.levelOf[t] - 1;
       out[3 * n] = t + ladder.minPrice;
-      out[3 * n + 1] = lv.qty[l];
-      out[3 * n + 2] = lv.count[l];
+      out[3 * n + 1] = lv.qty(l);
+      out[3 * n + 2] = lv.count(l);
       n++;
     }
     return n;
@@ -974,19 +1012,19 @@ export class MatchingEngine implements Engine {
     for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) {
       const l = ladder.levelOf[t] - 1;
       h.add(t + ladder.minPrice);
-      h.add(lv.qty[l]);
-      h.add(lv.count[l]);
-      for (let s = lv.head[l]; s !== NO_SLOT; s = this.orders.next[s]) this.hashOrder(h, s);
+      h.add(lv.qty(l));
+      h.add(lv.count(l));
+      for (let s = lv.head(l); s !== NO_SLOT; s = this.orders.next[s]) this.hashOrder(h, s);
     }
   }
 
   private hashStopSide(h: StateHasher, ladder: PriceLadder): void {
     const lv = this.levels;
     let count = 0;
-    for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) count += lv.count[ladder.levelOf[t] - 1];
+    for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) count += lv.count(ladder.levelOf[t] - 1);
     h.add(count);
     for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) {
-      for (let s = lv.head[ladder.levelOf[t] - 1]; s !== NO_SLOT; s = this.orders.next[s])
+      for (let s = lv.head(ladder.levelOf[t] - 1); s !== NO_SLOT; s = this.orders.next[s])
         this.hashOrder(h, s);
     }
   }

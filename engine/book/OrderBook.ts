@@ -8,8 +8,22 @@
  * shard-wide pools; this class holds the per-symbol state and its read-only queries.
  * Thread-safety: single-threaded (the shard's thread).
  */
-import type { LevelPool } from './LevelPool.js';
+import { F_QTY, F_SHIFT, type LevelPool } from './LevelPool.js';
 import { PriceLadder } from './PriceLadder.js';
+
+// Module-local copies: TurboFan folds a module's own constants, not imported bindings.
+const LV_FS = F_SHIFT;
+const LV_QTY = F_QTY;
+
+/** Slots of `OrderBook.oldBbo`. */
+export const BBO_BID_PRICE = 0;
+export const BBO_BID_QTY = 1;
+export const BBO_ASK_PRICE = 2;
+export const BBO_ASK_QTY = 3;
+const BID_PRICE = BBO_BID_PRICE;
+const BID_QTY = BBO_BID_QTY;
+const ASK_PRICE = BBO_ASK_PRICE;
+const ASK_QTY = BBO_ASK_QTY;
 
 /** Ladder kinds; a ladder id is `bookIndex * 4 + kind`. */
 export const LadderKind = {
@@ -49,10 +63,11 @@ export class OrderBook {
   lastTradePrice: number;
   /** Command epoch in which the BBO below was recorded. */
   epoch: number;
-  oldBidPrice: number;
-  oldBidQty: number;
-  oldAskPrice: number;
-  oldAskQty: number;
+  /**
+   * The BBO recorded in `epoch`, at BBO_BID_PRICE, BBO_BID_QTY, BBO_ASK_PRICE, BBO_ASK_QTY: raw
+   * float64 slots, so recording it needs no number-representation checks (Smi fields would).
+   */
+  readonly oldBbo: Float64Array;
   private readonly levels: LevelPool;
 
   constructor(index: number, config: SymbolConfig, levels: LevelPool) {
@@ -74,10 +89,7 @@ export class OrderBook {
     this.sellStops = new PriceLadder(base + LadderKind.SELL_STOPS, levels, config.minPrice, range, true);
     this.lastTradePrice = 0;
     this.epoch = -1;
-    this.oldBidPrice = 0;
-    this.oldBidQty = 0;
-    this.oldAskPrice = 0;
-    this.oldAskQty = 0;
+    this.oldBbo = new Float64Array(4);
   }
 
   /** Last trade price, else the configured reference price (0 = none). */
@@ -88,21 +100,22 @@ export class OrderBook {
   /** Displayed quantity at the best level of a book ladder (0 when empty). */
   bestQty(ladder: PriceLadder): number {
     const l = ladder.bestLevel();
-    return l < 0 ? 0 : this.levels.qty[l];
+    return l < 0 ? 0 : this.levels.qty(l);
   }
 
   /** Records the BBO as it is now, once per command epoch (before the first change). */
   recordBbo(epoch: number): void {
     if (this.epoch === epoch) return;
     this.epoch = epoch;
-    const qty = this.levels.qty;
+    const fv = this.levels.fv;
     const bids = this.bids;
     const asks = this.asks;
     const bt = bids.best;
     const at = asks.best;
-    this.oldBidPrice = bt < 0 ? 0 : bt + bids.minPrice;
-    this.oldBidQty = bt < 0 ? 0 : qty[bids.levelOf[bt] - 1];
-    this.oldAskPrice = at < 0 ? 0 : at + asks.minPrice;
-    this.oldAskQty = at < 0 ? 0 : qty[asks.levelOf[at] - 1];
+    const old = this.oldBbo;
+    old[BID_PRICE] = bt < 0 ? 0 : bt + bids.minPrice;
+    old[BID_QTY] = bt < 0 ? 0 : fv[((bids.levelOf[bt] - 1) << LV_FS) | LV_QTY];
+    old[ASK_PRICE] = at < 0 ? 0 : at + asks.minPrice;
+    old[ASK_QTY] = at < 0 ? 0 : fv[((asks.levelOf[at] - 1) << LV_FS) | LV_QTY];
   }
 }
