@@ -363,6 +363,53 @@ export class Pipeline {
     return OK;
   }
 
+  /**
+   * Copies up to `count` consecutive 96-byte command records from `src[offset ..]` into shard
+   * `shard`'s ring and publishes them together (one Atomics.store and one wake check for the batch,
+   * and the shard reads them as one batch): returns how many were written (1 ..= count; the rest did
+   * not fit: answer them BUSY or retry), or, when none could be, BACK_PRESSURED, SHARD_DOWN or STOPPED
+   * (0 = OK for count 0). The shard sees either all of the returned ones or none, never half a
+   * command; order is kept.
+   */
+  submitBatch(shard: number, src: Uint8Array, offset: number, count: number): number {
+    const ring = this.commandRings[shard];
+    if (ring === undefined) throw this.badShard(shard);
+    if (
+      !(offset >= 0 && count >= 0 && (count | 0) === count && offset + count * COMMAND_SIZE <= src.length)
+    ) {
+      throw new PipelineError(
+        `submitBatch needs ${String(count)} x ${COMMAND_SIZE} bytes at offset ${String(offset)} of a ${src.length}-byte array`,
+      );
+    }
+    if (count === 0) return OK;
+    if (!this.accepting) return STOPPED;
+    if (this.alive[shard] === 0) return SHARD_DOWN;
+    let from = this.sourceView;
+    if (from.buffer !== src.buffer) {
+      from = new DataView(src.buffer);
+      this.sourceView = from;
+    }
+    const to = ring.view;
+    let base = src.byteOffset + offset;
+    let written = 0;
+    while (written < count) {
+      const at = ring.tryClaim(COMMAND_RECORD, COMMAND_SIZE);
+      if (at < 0) break;
+      for (let i = 0; i < COMMAND_SIZE; i += 4) to.setInt32(at + i, from.getInt32(base + i, true), true);
+      // Note: staged, not published: the whole batch becomes visible at the flush below.
+      ring.stage();
+      base += COMMAND_SIZE;
+      written++;
+    }
+    ring.flush();
+    if (written === 0) {
+      this.busyRejects[shard]++;
+      return BACK_PRESSURED;
+    }
+    if (written < count) this.busyRejects[shard]++;
+    return written;
+  }
+
   /** Liveness and progress of every shard (allocates: for the health endpoint and metrics). */
   health(): PipelineHealth {
     const now = performance.now();

@@ -7,7 +7,7 @@
  *   npm run bench:runtime -- --json       # one JSON object
  *   flags: --commands=1000000 --warmup=200000 --runs=3 --seed=1 --idle=backoff,spin
  *          --rates=10000,100000 --latency-seconds=2 --command-ring=1048576 --event-ring=8388608
- *          --burst=8192
+ *          --burst=8192 --publish=64
  *
  * 1. Input: `CommandGenerator` ('exchangeCore' mix, as bench:engine): a setup (ADD_SYMBOL, ~1,000
  *    resting GTC orders), `--warmup` commands and `--commands` commands: 9% GTC, 3% IOC, 6% cancel,
@@ -17,8 +17,8 @@
  *    then the commands timed into a sink that discards events; `--runs` runs after one warm-up run.
  * 3. Pipeline throughput: a fresh one-shard pipeline per run (same engine capacities); setup and
  *    warm-up submitted and drained untimed (so the worker's JIT is warm too); then the main thread
- *    submits the commands (copying `submit`, bursts of `--burst` with a yield to the event loop after
- *    each; on a full command ring it sleeps 1 ms, as a gateway waits on its sockets, rather than spin)
+ *    submits the commands (copying `submitBatch`, `--publish` commands published at once, bursts of
+ *    `--burst` with a yield to the event loop after each; on a full command ring it sleeps 1 ms, as a gateway waits on its sockets, rather than spin)
  *    while the dispatcher hands every event to a handler that checks the sequence; time from the first
  *    submit to the last event delivered. Runs interleave with the in-process ones; the median of the
  *    per-run ratios pipeline / in-process is the figure we quote (target >= 0.8). Main-thread
@@ -70,6 +70,7 @@ const IDLES = (args.flags.get('idle') ?? 'backoff,spin').split(',') as IdleStrat
 const COMMAND_RING = numberFlag(args, 'command-ring', 2 ** 20);
 const EVENT_RING = numberFlag(args, 'event-ring', 2 ** 23);
 const BURST = numberFlag(args, 'burst', 8192);
+const PUBLISH = numberFlag(args, 'publish', 64);
 
 const log = pino({ level: 'warn' });
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -193,7 +194,8 @@ function delivered(probe: Probe, target: number): Promise<void> {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Submits commands [from, to) in bursts of up to `--burst`, yielding to the event loop (the
+ * Submits commands [from, to) `--publish` at a time (one publication each), in bursts of up to
+ * `--burst`, yielding to the event loop (the
  * dispatcher) after each; when the command ring is full it sleeps 1 ms (a 1 MiB ring holds ~10k
  * commands, several ms of work) rather than spin, as a gateway waits for its sockets.
  */
@@ -204,9 +206,10 @@ async function submitRange(p: Pipeline, from: number, to: number): Promise<numbe
     const burstEnd = Math.min(to, i + BURST);
     let r: number = OK;
     while (i < burstEnd) {
-      r = p.submit(0, bytes, i * COMMAND_SIZE);
-      if (r !== OK) break;
-      i++;
+      r = p.submitBatch(0, bytes, i * COMMAND_SIZE, Math.min(PUBLISH, burstEnd - i));
+      if (r <= 0) break;
+      i += r;
+      r = OK;
     }
     if (r === OK) {
       await yieldTurn();

@@ -216,3 +216,33 @@ t.test('options are checked and name the bad value', async (t) => {
     await t.rejects(Pipeline.start({ ...base, ...extra } as never), { name: 'PipelineError', message });
   }
 });
+
+t.test('submitBatch: publishes batches in order, partial on a full ring, byte-identical', async (t) => {
+  const stream = generateStream(20240602, 4_000, 1, symbols);
+  const c = new EventCollector(1);
+  const p = await start(c, { shards: 1, idle: 'backoff', commandRingBytes: 4096 });
+  t.throws(() => p.submitBatch(0, stream.bytes, stream.bytes.length - COMMAND_SIZE, 2), {
+    message: /submitBatch needs 2 x 96 bytes at offset \d+ of a \d+-byte array/,
+  });
+  t.equal(p.submitBatch(0, stream.bytes, 0, 0), OK, 'an empty batch is OK');
+  let i = 0;
+  let partial = 0;
+  let refused = 0;
+  while (i < stream.count) {
+    const want = Math.min(64, stream.count - i);
+    const r = p.submitBatch(0, stream.bytes, i * COMMAND_SIZE, want);
+    if (r > 0) {
+      if (r < want) partial++;
+      i += r;
+    } else {
+      if (r !== BACK_PRESSURED) throw new Error(`submitBatch at ${i} returned ${r}`);
+      refused++;
+      await turn();
+    }
+  }
+  t.ok(partial > 0 && refused > 0, `a 4 KiB ring took part of a batch (${partial}) or none (${refused})`);
+  await p.stop();
+  t.equal(p.submitBatch(0, stream.bytes, 0, 1), STOPPED);
+  checkShard(t, 0, c.bytes(0), expectedEvents(0, 1, symbols, stream, indexesOf(stream, 0)), 'submitBatch');
+  t.equal(p.health().shards[0].commands, stream.count + symbols.length, 'every command processed');
+});
