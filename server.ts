@@ -95,12 +95,26 @@ async function main(): Promise<void> {
   });
 }
 
+/** How long a graceful stop may take before the process gives up and exits non-zero. */
+const STOP_TIMEOUT_MS = 30_000;
+
 function installStop(log: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   const onSignal = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // Note: a second signal means the operator does not want to wait for the drain.
+      log.warn({ signal }, 'second signal during stop: exiting now');
+      log.flush();
+      process.exit(1);
+    }
     stopping = true;
     log.info({ signal }, 'stopping');
+    // A drain that hangs (a stuck shard) must not keep the process alive forever.
+    setTimeout(() => {
+      log.error({ timeout_ms: STOP_TIMEOUT_MS }, 'graceful stop timed out: exiting');
+      log.flush();
+      process.exit(1);
+    }, STOP_TIMEOUT_MS).unref();
     stop().then(
       () => {
         log.flush();
