@@ -21,6 +21,7 @@ import {
   MessageReader,
   NewOrderFields,
 } from '../../schema/index.js';
+import { prng } from '../fixtures/engine/randomCommands.js';
 import { startWsExchange } from '../fixtures/gateway/wsExchange.js';
 import { loadVectors } from '../schema/fixtures/frames.js';
 
@@ -29,17 +30,6 @@ const SEED = Number(process.env.WS_FUZZ_SEED ?? 0x0f0e2025) >>> 0;
 const CONNECTIONS = 4;
 const CHUNK = 4096;
 const ACCOUNTS = [901, 902, 903, 904];
-
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYMBOLS = SymbolTable.demo().symbols;
 

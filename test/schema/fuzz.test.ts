@@ -15,6 +15,7 @@ import { ClientEncoder, NewOrderFields } from '../../schema/codec/client-encoder
 import { GatewayEncoder, LevelColumns } from '../../schema/codec/gateway-encoder.js';
 import { SCHEMA } from '../../schema/generated/layout.js';
 import { Direction, FrameVerifier, VerifyResult } from '../../schema/verify.js';
+import { prng } from '../fixtures/engine/randomCommands.js';
 import {
   type JsonObject,
   type JsonValue,
@@ -31,18 +32,6 @@ const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed2025) >>> 0;
 const MUTATED_FRAMES = Number(process.env.FUZZ_FRAMES ?? 120_000);
 const RANDOM_FRAMES = Math.ceil(MUTATED_FRAMES / 6);
 const FLATC_SAMPLES = 150;
-
-/** mulberry32: small, fast, good enough for fuzzing, and reproducible. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rand = prng(SEED);
 const int = (n: number) => Math.floor(rand() * n);
