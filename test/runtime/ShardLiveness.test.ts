@@ -57,8 +57,9 @@ t.test('a shard that throws, stalls or exits is marked down; the others keep wor
   let ok = 0;
   for (let i = 0; i < sent; i++) if (p.submit(stream.shardOf[i], stream.bytes, i * COMMAND_SIZE) === OK) ok++;
   t.equal(ok, sent, 'first half submitted');
-  await until('the first half processed', () =>
-    p.health().shards.every((s) => s.commands > 0 && s.inboundUsedBytes === 0),
+  // Note: wait for the dispatcher too, so the snapshot below holds every event published so far.
+  await until('the first half processed and its events delivered', () =>
+    p.health().shards.every((s) => s.commands > 0 && s.inboundUsedBytes === 0 && c.counts[s.id] === s.events),
   );
   const delivered = c.counts.slice();
 
