@@ -6,6 +6,7 @@
  * Main thread of the bench process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,8 @@ export interface Peer {
   readonly url: string;
   /** JWTs seen in the peer's log (the exchange prints demo tokens in its zero-config mode). */
   readonly tokens: string[];
+  /** The HS256 secret the spawned exchange verifies tokens with (undefined for --url peers). */
+  readonly secret?: string;
   stop(): Promise<void>;
 }
 
@@ -88,14 +91,23 @@ export function startEchoPeer(): Promise<Peer> {
   return spawnPeer(script, 'echo listening', { ...process.env, PORT: '0' }, '/', 30_000);
 }
 
-/** The exchange at `url`, or a fresh `node dist/server.js` (in-memory, no database) when url is empty. */
-export async function startExchange(url: string | undefined): Promise<Peer> {
+/**
+ * The exchange at `url`, or a fresh `node dist/server.js` (no database, WAL in a temp dir) when url is
+ * empty. The spawned one gets a random JWT_SECRET, so the bench can sign one token per connection
+ * (one account per connection: each execution report goes to exactly one socket, as with real
+ * traders; a shared account would fan every report out to every connection).
+ */
+export async function startExchange(url: string | undefined, secret?: string): Promise<Peer> {
   if (url !== undefined && url !== '') {
-    return { url: wsUrl(url), tokens: [], stop: async () => {} };
+    return { url: wsUrl(url), tokens: [], secret, stop: async () => {} };
   }
   const script = fileURLToPath(new URL('../../server.js', import.meta.url));
+  const spawnSecret = randomBytes(32).toString('hex');
   const env = {
     ...process.env,
+    JWT_SECRET: spawnSecret,
+    // Note: a load bench measures the gateway, not the per-session rate limit (10k/s by default).
+    WS_RATE_LIMIT: process.env.WS_RATE_LIMIT ?? '0',
     PORT: '0',
     HOST: '127.0.0.1',
     DB: 'none',
@@ -103,7 +115,8 @@ export async function startExchange(url: string | undefined): Promise<Peer> {
     LOG_LEVEL: 'info',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'exc-bench-ws-')),
   };
-  return spawnPeer(script, 'exchange listening', env, '/api/v1/ws', 60_000);
+  const peer = await spawnPeer(script, 'exchange listening', env, '/api/v1/ws', 60_000);
+  return { ...peer, secret: spawnSecret };
 }
 
 /** null when `url` upgrades to a WebSocket; otherwise why not (e.g. "HTTP 404 on /api/v1/ws"). */

@@ -5,7 +5,10 @@
  *   npm run bench:ws                        # human table
  *   npm run bench:ws -- --json              # exactly one JSON object on stdout
  *   flags: --url=ws://host:port/api/v1/ws (default: spawn dist/server.js, PORT=0, no database)
- *          --token=JWT (default $EXCHANGE_TOKEN, else a JWT from the spawned exchange's log)
+ *          --token=JWT (default $EXCHANGE_TOKEN: every connection logs on with it)
+ *          --secret=S (default $EXCHANGE_JWT_SECRET: the --url exchange's JWT_SECRET; the bench then
+ *          signs one token per connection, accounts 101, 102, ...; the spawned exchange gets a random
+ *          secret and the same treatment)
  *          --connections=4 --warmup=1 --duration=3 (s) --rates=10000,50000,100000 --rate-duration=3
  *          --window=1024 (requests in flight per connection) --batch=32 --batch-window=64 (frames)
  *          --commands=65536 (pre-encoded requests per connection) --max-live=1000
@@ -29,6 +32,7 @@
  * Thread-safety: main thread of its own process.
  */
 import { createRequire } from 'node:module';
+import { SignJWT } from 'jose';
 import { RawWebSocket } from '../../client/ws/RawWebSocket.js';
 import { decimalToUnits } from '../../gateway/symbols/decimal.js';
 import { DEMO_SYMBOLS } from '../../gateway/symbols/SymbolTable.js';
@@ -62,6 +66,7 @@ interface Config {
   exchange: boolean;
   url: string | undefined;
   token: string | undefined;
+  secret: string | undefined;
 }
 
 interface Throughput {
@@ -122,6 +127,7 @@ function config(args: BenchArgs): Config {
     exchange: args.flags.get('exchange') !== 'false',
     url: args.flags.get('url'),
     token: args.flags.get('token') ?? process.env.EXCHANGE_TOKEN,
+    secret: args.flags.get('secret') ?? process.env.EXCHANGE_JWT_SECRET,
   };
 }
 
@@ -147,15 +153,16 @@ function flows(cfg: Config, set: number, batch: number, symbolIds: readonly numb
 async function open(
   url: string,
   peer: PeerKindValue,
-  token: string,
+  tokens: readonly string[],
   fs: readonly OrderFlow[],
   capacity: number,
 ): Promise<{ conns: LoadConnection[]; lost: () => number }> {
   const conns: LoadConnection[] = [];
   let lost = 0;
-  for (const flow of fs) {
+  for (let c = 0; c < fs.length; c++) {
+    const flow = fs[c];
     const ws = await RawWebSocket.connect(url);
-    if (peer === PeerKind.EXCHANGE) await LoadConnection.logon(ws, token, 10_000);
+    if (peer === PeerKind.EXCHANGE) await LoadConnection.logon(ws, tokens[c % tokens.length], 10_000);
     ws.onClose = () => {
       lost++;
     };
@@ -214,13 +221,13 @@ async function throughput(
   name: string,
   url: string,
   peer: PeerKindValue,
-  token: string,
+  tokens: readonly string[],
   fs: readonly OrderFlow[],
   perFrame: number,
   windowItems: number,
   cfg: Config,
 ): Promise<Throughput> {
-  const { conns, lost } = await open(url, peer, token, fs, windowItems + perFrame);
+  const { conns, lost } = await open(url, peer, tokens, fs, windowItems + perFrame);
   for (const c of conns) {
     c.windowItems = windowItems;
     c.fill();
@@ -252,14 +259,14 @@ async function paced(
   name: string,
   url: string,
   peer: PeerKindValue,
-  token: string,
+  tokens: readonly string[],
   fs: readonly OrderFlow[],
   rate: number,
   cfg: Config,
 ): Promise<RateRun> {
   const n = fs.length;
   const perConnection = Math.ceil((rate / n) * (cfg.rateWarmupS + cfg.rateDurationS));
-  const { conns, lost } = await open(url, peer, token, fs, perConnection + 1);
+  const { conns, lost } = await open(url, peer, tokens, fs, perConnection + 1);
   const h = latencyHistogram();
   const interval = (1e9 * n) / rate;
   const t0 = nowNs() + 2e6;
@@ -307,25 +314,25 @@ async function suite(
   name: string,
   url: string,
   peer: PeerKindValue,
-  token: string,
+  tokens: readonly string[],
   symbolIds: readonly number[],
   cfg: Config,
 ): Promise<{ suite: Suite; mix: Mix }> {
   const single = flows(cfg, 0, 1, symbolIds);
   const batched = flows(cfg, 1, cfg.batch, symbolIds);
-  const s1 = await throughput(`${name} 1/frame`, url, peer, token, single, 1, cfg.window, cfg);
+  const s1 = await throughput(`${name} 1/frame`, url, peer, tokens, single, 1, cfg.window, cfg);
   const s2 = await throughput(
     `${name} ${cfg.batch}/frame`,
     url,
     peer,
-    token,
+    tokens,
     batched,
     cfg.batch,
     cfg.batchWindow * cfg.batch,
     cfg,
   );
   const rates: RateRun[] = [];
-  for (const r of cfg.rates) rates.push(await paced(name, url, peer, token, single, r, cfg));
+  for (const r of cfg.rates) rates.push(await paced(name, url, peer, tokens, single, r, cfg));
   const mix = { gtc: 0, ioc: 0, cancel: 0, amend: 0 };
   for (const f of single) {
     mix.gtc += f.counts.gtc;
@@ -413,10 +420,10 @@ async function wsPackageEcho(url: string, fs: readonly OrderFlow[], cfg: Config)
 /** Finds the exchange, checks /api/v1/ws and a token; returns the peer or why the part is skipped. */
 async function exchangePeer(
   cfg: Config,
-): Promise<{ peer: Peer; token: string } | { skipped: string; peer?: Peer }> {
+): Promise<{ peer: Peer; tokens: string[] } | { skipped: string; peer?: Peer }> {
   let peer: Peer;
   try {
-    peer = await startExchange(cfg.url);
+    peer = await startExchange(cfg.url, cfg.secret);
   } catch (err) {
     return { skipped: `could not start the exchange: ${(err as Error).message}` };
   }
@@ -427,11 +434,26 @@ async function exchangePeer(
       peer,
     };
   }
-  const token = cfg.token ?? peer.tokens[0];
+  if (cfg.token !== undefined) return { peer, tokens: [cfg.token] };
+  if (peer.secret !== undefined) {
+    // Note: one account per connection (ids 101, 102, ...), like independent traders.
+    const key = new TextEncoder().encode(peer.secret);
+    const tokens = await Promise.all(
+      Array.from({ length: cfg.connections }, (_, c) =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject(String(101 + c))
+          .setExpirationTime('2h')
+          .sign(key),
+      ),
+    );
+    return { peer, tokens };
+  }
+  const token = peer.tokens[0];
   if (token === undefined) {
     return { skipped: 'no token for the exchange: pass --token=<JWT> or set EXCHANGE_TOKEN', peer };
   }
-  return { peer, token };
+  return { peer, tokens: [token] };
 }
 
 function rows(peer: string, s: Suite | null, wsClient: Throughput | null): Record<string, string | number>[] {
@@ -482,7 +504,7 @@ async function main(): Promise<void> {
   let mix: Mix;
   let wsClient: Throughput | null = null;
   try {
-    ({ suite: echoSuite, mix } = await suite('echo', echo.url, PeerKind.ECHO, '', [1], cfg));
+    ({ suite: echoSuite, mix } = await suite('echo', echo.url, PeerKind.ECHO, [''], [1], cfg));
     if (cfg.wsClient) wsClient = await wsPackageEcho(echo.url, flows(cfg, 2, 1, [1]), cfg);
   } finally {
     await echo.stop();
@@ -496,7 +518,7 @@ async function main(): Promise<void> {
       if ('skipped' in found) exchange = { skipped: found.skipped };
       else {
         const symbols = DEMO_SYMBOLS.map((s) => s.id);
-        exchange = (await suite('exchange', found.peer.url, PeerKind.EXCHANGE, found.token, symbols, cfg))
+        exchange = (await suite('exchange', found.peer.url, PeerKind.EXCHANGE, found.tokens, symbols, cfg))
           .suite;
       }
     } finally {
