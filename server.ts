@@ -5,10 +5,12 @@
  *   1. configuration and logging
  *   2. native uWebSockets.js check
  *   3. gateway (gateway/app.ts: REST, auth, metrics, OpenAPI/Swagger UI, order core), then the engine
- *      pipeline (engine/pipeline.ts: shard workers and rings) feeding the gateway's event handler;
+ *      pipeline (engine/pipeline.ts: shard workers, rings and the journal) feeding the gateway's
+ *      event handler; the shards first recover from DATA_DIR (snapshot + WAL replay, progress and
+ *      duration logged), the journal then continues each shard's WAL (DURABILITY async or sync);
  *      the gateway attaches it and listens on PORT
- *   4. graceful stop on SIGINT/SIGTERM: close the listen socket, drain the pipeline, exit
- * The journal joins this wiring as its issue lands.
+ *   4. graceful stop on SIGINT/SIGTERM: close the listen socket, drain the pipeline (the journal
+ *      fsyncs the last commands and closes the WAL), exit
  * Thread-safety: main thread only.
  */
 
@@ -17,6 +19,7 @@ import { Pipeline } from './engine/pipeline.js';
 import { Gateway } from './gateway/app.js';
 import { type Config, describeConfig, loadConfig, loadDotEnv } from './gateway/config/config.js';
 import { createLogger, type Logger } from './gateway/logger.js';
+import { seedFromRecovery } from './gateway/orders/RecoveredOrders.js';
 import { loadNativeUws } from './gateway/uws.js';
 import { OrderEntryGateway } from './gateway/ws/OrderEntryGateway.js';
 
@@ -63,9 +66,24 @@ async function main(): Promise<void> {
     commandRingBytes: config.commandRingBytes,
     eventRingBytes: config.eventRingBytes,
     maxOrders: config.shardMaxOrders,
+    // The WAL is on whenever the server runs (DB=none only means no PostgreSQL).
+    journal: {
+      dataDir: config.dataDir,
+      durability: config.durability,
+      segmentBytes: config.walSegmentBytes,
+      allowGaps: config.recoveryAllowGaps,
+    },
   });
   gateway.attach(pipeline);
   orderEntry.attach(pipeline);
+  // Note: the shards recovered into a discarding sink; their open orders rebuild the gateway's views
+  // (orders, client order ids, the market-data book mirror) before the first client connects.
+  for (let k = 0; k < config.shards; k++) {
+    const recovered = pipeline.recovered(k);
+    if (recovered === undefined || recovered.openOrders.length === 0) continue;
+    const events = seedFromRecovery(k, recovered, gateway.onEvent);
+    log.info({ shard: k, events }, 'gateway views rebuilt from the recovered open orders');
+  }
   let port: number;
   try {
     port = await gateway.listen(config.host, config.port);

@@ -8,6 +8,8 @@
  *   npm run client -- order --id <orderId>        (also: trades --id <orderId>)
  *   npm run client -- orders [--symbol BTC/USD] [--status open] [--side buy] [--limit N] [--cursor C]
  *   npm run client -- symbols
+ *   npm run client -- watch BTC/USD [--count N]   top of book from the market-data feed, one JSON
+ *                                                  line per change (until Ctrl-C, or N lines)
  *   options: --url (default $EXCHANGE_URL or http://localhost:8080), --token (default $EXCHANGE_TOKEN)
  *
  * Decimal strings are passed as given. runCli() is the whole program (tests call it in-process); the
@@ -17,7 +19,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ExchangeError } from '../engine/errors.js';
+import { DecimalFormat } from '../gateway/rest/DecimalFormat.js';
 import { ClientUsageError, RestError } from './errors.js';
+import { MarketDataClient } from './MarketDataClient.js';
 import { type JsonValue, RestClient, type RestOrderRequest } from './RestClient.js';
 
 const USAGE = `usage: client <command> [options]
@@ -30,6 +34,7 @@ const USAGE = `usage: client <command> [options]
   orders   [--symbol S] [--status open|closed|STATUS] [--side buy|sell] [--limit N] [--cursor C]
            (one JSON line per order; the next page's cursor goes to stderr)
   symbols
+  watch    SYMBOL [--count N]  (top of book from /api/v1/ws/market, one JSON line per change)
 options: --url URL (default $EXCHANGE_URL or http://localhost:8080), --token JWT (default $EXCHANGE_TOKEN)
 prices and quantities are decimal strings, sent as given`;
 
@@ -52,6 +57,7 @@ const OPTIONS = {
   'client-order-id': { type: 'string' },
   id: { type: 'string' },
   status: { type: 'string' },
+  count: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -91,7 +97,11 @@ export async function runCli(
     io.out(USAGE);
     return 0;
   }
-  if (positionals.length !== 1) return usage('expected exactly one command');
+  if (positionals[0] === 'watch') {
+    if (positionals.length !== 2) return usage('watch needs exactly one symbol, e.g. watch BTC/USD');
+  } else if (positionals.length !== 1) {
+    return usage('expected exactly one command');
+  }
   try {
     // Note: an empty variable counts as unset (`EXCHANGE_URL= npm run client ...`).
     const rest = new RestClient({
@@ -114,6 +124,13 @@ export async function runCli(
       case 'symbols':
         print(await rest.symbols());
         return 0;
+      case 'watch':
+        return await watch(
+          values.url || env.EXCHANGE_URL || 'http://localhost:8080',
+          positionals[1],
+          values.count,
+          print,
+        );
       case 'orders': {
         const limit = values.limit === undefined ? undefined : Number(values.limit);
         const body = await rest.listOrders({
@@ -147,6 +164,57 @@ export async function runCli(
     io.err(JSON.stringify({ error }));
     return 1;
   }
+}
+
+/** Prints the top of book of `symbol` on every change; resolves after `count` lines (or on close / Ctrl-C). */
+async function watch(
+  httpUrl: string,
+  symbol: string,
+  count: string | undefined,
+  print: (value: JsonValue) => void,
+): Promise<number> {
+  const limit = count === undefined ? Number.POSITIVE_INFINITY : Number(count);
+  if (!((limit >= 1 && Number.isInteger(limit)) || limit === Number.POSITIVE_INFINITY)) {
+    throw new ClientUsageError(`--count must be an integer >= 1, got ${count}`);
+  }
+  const u = new URL(httpUrl);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = '/api/v1/ws/market';
+  const md = await MarketDataClient.connect({ url: u.href });
+  const s = md.symbol(symbol);
+  const price = new DecimalFormat(s.tickSize);
+  const qty = new DecimalFormat(s.lotSize);
+  const fmt = (p: number, f: DecimalFormat) => (p === 0 ? null : f.format(p));
+  let printed = 0;
+  let last = '';
+  return new Promise<number>((resolveExit) => {
+    const stop = (code: number) => {
+      process.off('SIGINT', onSigint);
+      md.close().then(() => resolveExit(code));
+    };
+    const onSigint = () => stop(0);
+    process.on('SIGINT', onSigint);
+    md.on('close', () => resolveExit(printed > 0 ? 0 : 1));
+    md.on('book', (book) => {
+      const bid = book.bestBid();
+      const ask = book.bestAsk();
+      const key = `${bid.price}/${bid.quantity}/${ask.price}/${ask.quantity}`;
+      if (key === last) return;
+      last = key;
+      print({
+        symbol: s.name,
+        seq: book.seq,
+        bid: fmt(bid.price, price),
+        bid_qty: fmt(bid.quantity, qty),
+        ask: fmt(ask.price, price),
+        ask_qty: fmt(ask.quantity, qty),
+        spread: bid.price > 0 && ask.price > 0 ? price.format(ask.price - bid.price) : null,
+        checksum_ok: book.checksumFailures === 0,
+      });
+      if (++printed >= limit) stop(0);
+    });
+    md.subscribe(s.id, ['l2'], { conflate: true });
+  });
 }
 
 function orderOf(v: Values): RestOrderRequest {

@@ -46,6 +46,15 @@ export {
   RequestTimeoutError,
   RestError,
 } from './errors.js';
+export {
+  type Bbo,
+  type ChannelName,
+  LocalBook,
+  MarketDataClient,
+  type MarketDataConnectOptions,
+  type MdSymbol,
+  type PublicTrade,
+} from './MarketDataClient.js';
 export { type JsonValue, RestClient, type RestClientOptions, type RestOrderRequest } from './RestClient.js';
 export {
   type ExecutionReport,

@@ -17,27 +17,30 @@
  * Stages of `Pipeline.start()`:
  *   1. check the options; assign symbols to shards (`shardOf` = symbolId % shards)
  *   2. the control block and, per shard, its command ring and event ring
- *   3. one worker per shard; wait until every engine is built and its loop runs
+ *   3. one worker per shard; wait until every engine is built (with a journal: recovered from the
+ *      newest snapshot + WAL replay, `recovered(k)`) and its loop runs
+ *   3b. with a journal: the journal worker, continuing each shard's WAL at the recovered seq + 1
  *   4. the event dispatcher on the main thread
- *   5. one ADD_SYMBOL per symbol into its shard's command ring (so the command log rebuilds the
- *      configuration); wait until every shard confirmed them (SYMBOL_ADDED; a refusal fails start)
+ *   5. one ADD_SYMBOL per symbol a shard does not already have (recovered ones are skipped) into its
+ *      shard's command ring (so the command log rebuilds the configuration); wait until every shard
+ *      confirmed them (SYMBOL_ADDED; a refusal fails start)
  *   6. the heartbeat timer; intake opens
  *
- * Event ring consumers: the ring is created with a fixed consumer count and the producer is bounded by
- * the slowest cursor, so an unread cursor would block the shard. Consumer 0 is the gateway; consumer 1
- * is reserved for the journal and is created only when the journal exists (the durability issue adds
- * it here), so today every event ring has exactly one consumer.
+ * Ring consumers: a ring has a fixed consumer count and its producer is bounded by the slowest cursor.
+ * Event rings: one consumer (the gateway). Command rings: the shard (0) and, with a journal, the
+ * journal (1). Without `options.journal` there is no WAL and no recovery (benches, most tests).
+ * docs/durability.md.
  *
  * Intake policy: `claimCommand`/`submit` never wait. A full command ring gives BACK_PRESSURED (the
  * caller answers that order with BUSY; counted per shard as `busyRejects`), a dead shard SHARD_DOWN,
  * a stopping pipeline STOPPED. A shard is dead when its worker throws or exits, or its heartbeat has
  * not moved for `heartbeatTimeoutMs`; a stalled worker is terminated. Commands still in a dead shard's
- * ring are not processed (recovery from the WAL comes with the durability issue); events it published
- * are still delivered.
+ * ring are not processed (with a journal they are logged and replayed at the next start); events it
+ * published are still delivered. A dead journal marks every shard down.
  *
  * `stop()`: intake closes (STOPPED), a STOP record goes behind the last command of every shard, each
- * worker processes everything before it and exits, the dispatcher delivers every event, then it
- * resolves. (The journal's catch-up will join here.)
+ * worker processes everything before it and exits, the journal fsyncs what is left and exits, the
+ * dispatcher delivers every event, then it resolves.
  *
  * Timestamps: the gateway stamps each command (`stampCommand`, integer microseconds since the epoch)
  * before it commits it; the engine has no clock. MASS_CANCEL of "every symbol" (symbolId 0) must go to
@@ -45,9 +48,13 @@
  * Thread-safety: main thread only (it is the producer of every command ring and consumer 0 of every
  * event ring).
  */
+
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../gateway/logger.js';
 import { type SymbolSpec, shardOf } from '../gateway/symbols/SymbolTable.js';
+import type { JournalShardData, JournalWorkerData } from '../journal/JournalLoop.js';
+import { checkSegmentBytes, DEFAULT_SEGMENT_BYTES, walDir } from '../journal/wal/WalFormat.js';
 import { reasonName } from './ResultCodes.js';
 import { COMMAND_SIZE } from './records/CommandRecord.js';
 import * as E from './records/EventRecord.js';
@@ -66,7 +73,8 @@ import { EventDispatcher, type EventHandler } from './runtime/EventDispatcher.js
 import { IDLE_STRATEGIES, type IdleStrategyName } from './runtime/IdleChoice.js';
 import { PipelineError } from './runtime/PipelineError.js';
 import { COMMAND_RECORD, STOP_RECORD } from './runtime/RecordTypes.js';
-import type { ShardWorkerData } from './runtime/ShardLoop.js';
+import type { ShardReady, ShardReport, ShardWorkerData } from './runtime/ShardLoop.js';
+import { OPEN_ORDER_STRIDE, type RecoveredShard } from './runtime/ShardRecovery.js';
 import { BACK_PRESSURED, OK, SHARD_DOWN, STOPPED } from './runtime/SubmitResult.js';
 import { writeAddSymbolCommand } from './runtime/SymbolCommands.js';
 
@@ -103,6 +111,32 @@ export interface PipelineOptions {
    * the sources, `.js` from dist). Another entry may call `runShard` with another `Engine`.
    */
   readonly workerUrl?: URL;
+  /**
+   * The journal (write-ahead log, recovery, durability). Absent: no WAL, no recovery, every shard
+   * starts empty (benches and tests that need only the engine).
+   */
+  readonly journal?: JournalOptions;
+}
+
+/** The journal's settings (docs/durability.md). */
+export interface JournalOptions {
+  /** DATA_DIR: the WAL goes to `dataDir/wal/shard-<k>/`, snapshots are read from `dataDir/snapshots/shard-<k>/`. */
+  readonly dataDir: string;
+  /**
+   * 'sync': a shard processes (and so reports) a command only after the journal fsynced it.
+   * 'async': shards read freely; a crash can lose the commands not yet fsynced.
+   */
+  readonly durability: 'async' | 'sync';
+  /** Roll WAL segments at this size (bytes). Default 64 MiB. */
+  readonly segmentBytes?: number;
+  /** Start despite a gap or duplicate in the middle of the WAL (logged). Default false. */
+  readonly allowGaps?: boolean;
+  /** Commands per WAL batch (group commit) at most. Default 4096. */
+  readonly batchRecords?: number;
+  /** Modules exporting `createJournalTask`, run inside the journal worker (journal/JournalTask.ts). */
+  readonly tasks?: readonly URL[];
+  /** Passed to every task (structured-cloned). */
+  readonly taskOptions?: unknown;
 }
 
 export interface ShardHealth {
@@ -127,6 +161,8 @@ export interface ShardHealth {
   readonly outboundUsedBytes: number;
   /** Commands refused with BACK_PRESSURED (answered BUSY). */
   readonly busyRejects: number;
+  /** With a journal: the WAL seq up to which this shard's commands are fsynced. */
+  readonly durableSeq?: number;
   /** Why the shard is down. */
   readonly reason?: string;
 }
@@ -141,8 +177,12 @@ export interface PipelineHealth {
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 /** The production shard worker entry. */
 export const SHARD_WORKER_URL = new URL(`./runtime/shardWorker${EXTENSION}`, import.meta.url);
+/** The journal worker entry. */
+export const JOURNAL_WORKER_URL = new URL(`../journal/journalWorker${EXTENSION}`, import.meta.url);
 
 const GATEWAY_CONSUMER = 0;
+/** Command ring consumers: 0 = the shard, 1 = the journal (when there is one). */
+const JOURNAL_CONSUMER = 1;
 const MIN_COMMAND_RING = 1024;
 const MIN_EVENT_RING = 2048;
 const NO_BYTES = new Uint8Array(0);
@@ -162,6 +202,7 @@ interface Resolved {
   readonly startTimeoutMs: number;
   readonly workerUrl: URL;
   readonly bySymbolShard: readonly (readonly SymbolSpec[])[];
+  readonly journal: JournalOptions | undefined;
 }
 
 export class Pipeline {
@@ -184,6 +225,13 @@ export class Pipeline {
   private readonly lastBeat: Float64Array;
   private readonly lastBeatAt: Float64Array;
   private readonly dispatcher: EventDispatcher;
+  private readonly control: SharedArrayBuffer;
+  /** Per shard, what recovery rebuilt (journal only). */
+  private readonly recoveries: (RecoveredShard | undefined)[];
+  private journalWorker: Worker | undefined;
+  private journalExited: Promise<void> | undefined;
+  /** Int32Array(1) shared with the journal: 1 = every shard exited, finish. */
+  private readonly journalStop: Int32Array;
   /** ADD_SYMBOL confirmations still expected per shard (stage 5). */
   private readonly setupLeft: Int32Array;
   private readonly refusals: string[];
@@ -202,9 +250,17 @@ export class Pipeline {
     const settings = resolve(options);
     // 2-4. control block, rings, workers, dispatcher
     const p = new Pipeline(options, settings);
-    const deadline = performance.now() + settings.startTimeoutMs;
+    let deadline = performance.now() + settings.startTimeoutMs;
     try {
-      await p.awaitWorkersReady(deadline);
+      // 3. (with a journal, each shard recovers first: snapshot + WAL replay; its ready message says
+      //    what it rebuilt). Note: recovery takes as long as the WAL needs, so with a journal the
+      //    start-up deadline applies from the end of recovery on (a failing worker still rejects).
+      await p.awaitWorkersReady(settings.journal === undefined ? deadline : Number.POSITIVE_INFINITY);
+      // 3b. the journal worker, continuing each shard's WAL at the recovered seq + 1
+      if (settings.journal !== undefined) {
+        deadline = performance.now() + settings.startTimeoutMs;
+        await p.startJournal(settings.journal, deadline);
+      }
       p.dispatcher.start();
       // 5. symbols
       await p.configureSymbols(deadline);
@@ -223,6 +279,7 @@ export class Pipeline {
         eventRingBytes: settings.eventRingBytes,
         maxOrders: settings.maxOrders,
         symbols: settings.bySymbolShard.map((list) => list.map((s) => s.name)),
+        durability: settings.journal?.durability ?? 'none (no journal)',
       },
       'engine pipeline started',
     );
@@ -236,11 +293,17 @@ export class Pipeline {
     this.settings = settings;
     // 2. control block and rings
     const control = createControlBlock(n);
+    this.control = control;
+    this.recoveries = new Array<RecoveredShard | undefined>(n).fill(undefined);
+    this.journalWorker = undefined;
+    this.journalExited = undefined;
+    this.journalStop = new Int32Array(new SharedArrayBuffer(4));
+    const commandConsumers = settings.journal === undefined ? 1 : 2;
     const commandRings: Ring[] = [];
     const eventRings: Ring[] = [];
     const controls: ShardControl[] = [];
     for (let k = 0; k < n; k++) {
-      commandRings.push(Ring.create(settings.commandRingBytes, 1));
+      commandRings.push(Ring.create(settings.commandRingBytes, commandConsumers));
       // Note: one consumer (the gateway) until the journal exists; see the header.
       eventRings.push(Ring.create(settings.eventRingBytes, 1));
       controls.push(new ShardControl(control, k));
@@ -410,6 +473,23 @@ export class Pipeline {
     return written;
   }
 
+  /**
+   * What recovery rebuilt on shard `shard` (undefined without a journal): the recovered command seq,
+   * event seq, symbols, open orders (columns, OPEN_ORDER_FIELDS) and state hash. For the gateway's
+   * views; valid from `start()` on.
+   */
+  recovered(shard: number): RecoveredShard | undefined {
+    if (!(shard >= 0 && shard < this.shards)) throw this.badShard(shard);
+    return this.recoveries[shard];
+  }
+
+  /** With a journal: the WAL seq up to which shard `shard`'s commands are fsynced (0 without one). */
+  durableSeq(shard: number): number {
+    const c = this.controls[shard];
+    if (c === undefined) throw this.badShard(shard);
+    return c.durableSeq();
+  }
+
   /** Liveness and progress of every shard (allocates: for the health endpoint and metrics). */
   health(): PipelineHealth {
     const now = performance.now();
@@ -435,6 +515,7 @@ export class Pipeline {
         inboundUsedBytes: backlog(this.commandRings[k]),
         outboundUsedBytes: backlog(this.eventRings[k]),
         busyRejects: this.busyRejects[k],
+        ...(this.settings.journal === undefined ? {} : { durableSeq: c.durableSeq() }),
         ...(reason === undefined ? {} : { reason }),
       });
     }
@@ -464,6 +545,16 @@ export class Pipeline {
       maxSymbols: s.maxSymbols,
       maxAccounts: s.maxAccounts,
       batch: s.commandBatch,
+      ...(s.journal === undefined
+        ? {}
+        : {
+            gate: s.journal.durability === 'sync',
+            recovery: {
+              walDir: walDir(s.journal.dataDir, k),
+              snapshotDir: join(s.journal.dataDir, 'snapshots', `shard-${k}`),
+              allowGaps: s.journal.allowGaps === true,
+            },
+          }),
     };
     // Note: execArgv carries a TypeScript loader when running from the sources (tests); from dist
     // it is whatever node was started with.
@@ -490,7 +581,30 @@ export class Pipeline {
         new Promise<void>((resolveReady, reject) => {
           const fail = (why: string, cause?: unknown) =>
             reject(new PipelineError(`shard ${k} failed to start: ${why}`, { cause }));
-          w.once('message', () => resolveReady());
+          const onMessage = (m: ShardReady | ShardReport) => {
+            if ('report' in m) {
+              const r = m.report;
+              if (r.level === 'warn') this.log.warn(r.obj, r.msg);
+              else this.log.info(r.obj, r.msg);
+              return;
+            }
+            w.off('message', onMessage);
+            if (m.recovered !== undefined) {
+              this.recoveries[k] = m.recovered;
+              const { openOrders, truncated, ...rest } = m.recovered;
+              this.log.info(
+                {
+                  shard: k,
+                  ...rest,
+                  openOrders: openOrders.length / OPEN_ORDER_STRIDE,
+                  truncatedTail: truncated,
+                },
+                `shard ${k} recovered to command seq ${rest.cmdSeq} in ${rest.durationMs} ms`,
+              );
+            }
+            resolveReady();
+          };
+          w.on('message', onMessage);
           w.once('error', (err: Error) => fail(`${err.name}: ${err.message}`, err));
           w.once('exit', (code: number) => fail(`worker exited with code ${code}`));
         }),
@@ -501,12 +615,19 @@ export class Pipeline {
   private async configureSymbols(deadline: number): Promise<void> {
     const scratch = new Uint8Array(COMMAND_SIZE);
     const view = new DataView(scratch.buffer);
+    // Note: symbols a shard recovered are already in its engine (and WAL); sending ADD_SYMBOL again
+    // would be refused. Only new symbols are configured.
+    const toAdd = this.settings.bySymbolShard.map((list, k) => {
+      const have = new Set(this.recoveries[k]?.symbols ?? []);
+      return list.filter((spec) => !have.has(spec.id));
+    });
+    for (let k = 0; k < this.shards; k++) this.setupLeft[k] = toAdd[k].length;
     const confirmed = new Promise<void>((resolveSetup) => {
       this.setupDone = resolveSetup;
     });
     this.checkSetupDone();
     for (let k = 0; k < this.shards; k++) {
-      for (const s of this.settings.bySymbolShard[k]) {
+      for (const s of toAdd[k]) {
         writeAddSymbolCommand(view, 0, s);
         while (this.commandRings[k].tryWrite(COMMAND_RECORD, scratch, 0, COMMAND_SIZE) !== OK) {
           if (this.alive[k] === 0 || performance.now() > deadline) break;
@@ -615,6 +736,9 @@ export class Pipeline {
     // STOP goes behind the last command of every live shard; each drains its ring, then exits.
     await Promise.all(this.workers.map((_, k) => this.sendStop(k)));
     await Promise.all(this.exited);
+    // The journal releases each shard's STOP after fsyncing what is before it; once every shard has
+    // exited it is told to finish (a dead shard's ring is journaled to its end), then it closes.
+    await this.stopJournal();
     await this.dispatcher.done();
     if (this.monitor !== undefined) clearInterval(this.monitor);
     const h = this.health();
@@ -638,7 +762,79 @@ export class Pipeline {
     this.alive.fill(0);
     for (const w of this.workers) w.terminate().catch(() => undefined);
     await Promise.all(this.exited);
+    if (this.journalWorker !== undefined) {
+      this.journalWorker.terminate().catch(() => undefined);
+      await this.journalExited;
+    }
     await this.dispatcher.done();
+  }
+
+  /** Stage 3b: the journal worker, after every shard recovered (it continues at recovered seq + 1). */
+  private async startJournal(j: JournalOptions, deadline: number): Promise<void> {
+    const shards: JournalShardData[] = this.commandRings.map((ring, k) => ({
+      shardId: k,
+      commands: ring.buffer,
+      nextSeq: (this.recoveries[k]?.cmdSeq ?? 0) + 1,
+    }));
+    const data: JournalWorkerData = {
+      dataDir: j.dataDir,
+      shards,
+      control: this.control,
+      stop: this.journalStop.buffer as SharedArrayBuffer,
+      gated: j.durability === 'sync',
+      segmentBytes: j.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+      batchRecords: j.batchRecords ?? 4096,
+      tasks: (j.tasks ?? []).map((u) => u.href),
+      taskOptions: j.taskOptions,
+    };
+    const worker = new Worker(JOURNAL_WORKER_URL, { workerData: data, execArgv: process.execArgv });
+    this.journalWorker = worker;
+    let failure: string | undefined;
+    worker.on('error', (err: Error) => {
+      failure = `journal worker threw ${err.name}: ${err.message}`;
+      this.log.error({ err }, 'journal down: no command can be made durable; every shard is marked down');
+      for (let k = 0; k < this.shards; k++) this.markDead(k, failure);
+    });
+    this.journalExited = new Promise<void>((resolveExit) => {
+      worker.once('exit', (code: number) => {
+        if (code !== 0 || !this.stopping) {
+          const why = failure ?? `journal worker exited with code ${code}`;
+          for (let k = 0; k < this.shards; k++) this.markDead(k, why);
+        } else {
+          this.log.info({ durableSeq: this.controls.map((c) => c.durableSeq()) }, 'journal stopped');
+        }
+        resolveExit();
+      });
+    });
+    const ready = new Promise<void>((resolveReady, reject) => {
+      worker.once('message', () => resolveReady());
+      worker.once('error', (err: Error) =>
+        reject(new PipelineError(`the journal failed to start: ${err.message}`, { cause: err })),
+      );
+      worker.once('exit', (code: number) =>
+        reject(new PipelineError(`the journal failed to start: worker exited with code ${code}`)),
+      );
+    });
+    await withDeadline(ready, deadline, 'the journal did not start');
+    this.log.info(
+      {
+        dataDir: j.dataDir,
+        durability: j.durability,
+        segmentBytes: data.segmentBytes,
+        nextSeq: shards.map((s) => s.nextSeq),
+        tasks: data.tasks,
+      },
+      'journal started',
+    );
+  }
+
+  private async stopJournal(): Promise<void> {
+    const worker = this.journalWorker;
+    if (worker === undefined) return;
+    Atomics.store(this.journalStop, 0, 1);
+    // Note: the journal parks on shard 0's consumer-1 word (see JournalLoop); wake it there.
+    this.commandRings[0].wakeConsumer(JOURNAL_CONSUMER);
+    await this.journalExited;
   }
 
   private badShard(shard: number): PipelineError {
@@ -690,7 +886,26 @@ function resolve(o: PipelineOptions): Resolved {
     startTimeoutMs: positiveInt('startTimeoutMs', o.startTimeoutMs ?? 30_000),
     workerUrl: o.workerUrl ?? SHARD_WORKER_URL,
     bySymbolShard,
+    journal: o.journal === undefined ? undefined : checkJournal(o.journal),
   };
+}
+
+function checkJournal(j: JournalOptions): JournalOptions {
+  if (typeof j.dataDir !== 'string' || j.dataDir === '') {
+    throw new PipelineError(`journal.dataDir must be a directory path, got ${String(j.dataDir)}`);
+  }
+  if (j.durability !== 'async' && j.durability !== 'sync') {
+    throw new PipelineError(`journal.durability must be "async" or "sync", got ${String(j.durability)}`);
+  }
+  if (j.segmentBytes !== undefined) {
+    try {
+      checkSegmentBytes(j.segmentBytes);
+    } catch (err) {
+      throw new PipelineError(`journal.segmentBytes: ${(err as Error).message}`);
+    }
+  }
+  if (j.batchRecords !== undefined) positiveInt('journal.batchRecords', j.batchRecords);
+  return j;
 }
 
 function ringBytes(name: string, v: number, min: number, record: number): number {
@@ -715,6 +930,7 @@ function backlog(ring: Ring): number {
 }
 
 async function withDeadline<T>(p: Promise<T>, deadline: number, what: string): Promise<T> {
+  if (deadline === Number.POSITIVE_INFINITY) return p;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(

@@ -7,6 +7,8 @@
  * then `listen()`s. The WebSocket gateway reuses `orders` (CommandWriter, OrderStore),
  * `auth`, `metrics` (e.g. `metrics.wsSessions`) and `addEventListener()` for per-session routing, and
  * registers its `app.ws(...)` routes on `app` (uWS matches static routes before the catch-all).
+ * The public market-data feed is built in here: MarketDataHub (fed by `onEvent`), its WebSocket
+ * endpoint /api/v1/ws/market (MarketDataGateway) and the REST book/trades/ticker/candles routes.
  * Thread-safety: main thread only.
  */
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
@@ -17,6 +19,9 @@ import { CorsPolicy } from './http/CorsPolicy.js';
 import { HttpRouter } from './http/HttpRouter.js';
 import { json } from './http/Reply.js';
 import type { Logger } from './logger.js';
+import { CandlePool, type CandlePoolOptions } from './marketdata/CandlePool.js';
+import { MarketDataGateway, type MarketDataOptions } from './marketdata/MarketDataGateway.js';
+import { MarketDataHub } from './marketdata/MarketDataHub.js';
 import { GatewayMetrics, type ShardStats } from './metrics/GatewayMetrics.js';
 import { openApiDocument } from './openapi/openapi.js';
 import { OPENAPI_PATH, registerSwaggerUi } from './openapi/swaggerUi.js';
@@ -27,6 +32,7 @@ import { OrderStore, type OrderStoreOptions } from './orders/OrderStore.js';
 import { PendingRequests } from './orders/PendingRequests.js';
 import { REST_SESSION_ID } from './orders/sessionIds.js';
 import { Health } from './rest/Health.js';
+import { MarketDataApi } from './rest/MarketDataApi.js';
 import { OrdersApi } from './rest/OrdersApi.js';
 import { SymbolDirectory } from './rest/SymbolDirectory.js';
 import { unitsToDecimal } from './symbols/decimal.js';
@@ -64,6 +70,12 @@ export interface GatewayOptions {
   readonly store?: OrderStoreOptions;
   /** Node.js default metrics in /metrics (default true). */
   readonly defaultMetrics?: boolean;
+  /** Market-data feed settings (docs/marketdata.md). */
+  readonly marketData?: MarketDataOptions & {
+    /** Trades kept per symbol (power of two, default 8192). */
+    readonly tradeHistory?: number;
+    readonly candles?: CandlePoolOptions;
+  };
 }
 
 export class Gateway {
@@ -74,6 +86,9 @@ export class Gateway {
   readonly orders: OrderService;
   readonly health: Health;
   readonly symbols: SymbolDirectory;
+  /** Market data: the hub (mirrors, sequences) and its WebSocket endpoint. */
+  readonly marketData: MarketDataGateway;
+  readonly candles: CandlePool;
   /** Hand to the pipeline: every event of every shard, on the main thread. */
   readonly onEvent: EventListener;
   private readonly uws: UwsModule;
@@ -105,17 +120,44 @@ export class Gateway {
     this.orders = new OrderService(new CommandWriter(), pending, new OrderStore(options.store));
     this.listeners = [];
     this.listenSocket = undefined;
+    const app = this.app;
+    const md = options.marketData ?? {};
+    const hub = new MarketDataHub({
+      symbols: options.symbols,
+      tradeHistory: md.tradeHistory,
+      publisher: {
+        publish: (topic, frame) => {
+          app.publish(topic, frame, true);
+        },
+        subscribers: (topic) => app.numSubscribers(topic),
+      },
+    });
+    this.marketData = new MarketDataGateway(app, hub, log, md);
+    this.candles = new CandlePool(md.candles);
     const counters = this.metrics.counters;
     const orderEvents = this.orders.onEvent;
+    const marketEvents = hub.onEvent;
     const listeners = this.listeners;
     this.onEvent = (shard, view, offset) => {
       if (readType(view, offset) === EventType.FILL) counters.trades++;
       orderEvents(shard, view, offset);
       for (let i = 0; i < listeners.length; i++) listeners[i](shard, view, offset);
+      // Note: market data last: a bug there must not keep an event from the order paths.
+      marketEvents(shard, view, offset);
     };
     this.metrics.setSources({
       openOrders: () => this.orders.store.openCount,
       pendingRequests: () => this.orders.pending.size,
+      marketData: () => {
+        const st = this.marketData.statistics;
+        return {
+          connections: st.connections,
+          subscriptions: st.subscriptions,
+          dropped: st.dropped,
+          resynced: st.resynced,
+          published: this.marketData.hub.published,
+        };
+      },
     });
     this.health.add('gateway', () => ({
       status: 'ok',
@@ -169,10 +211,15 @@ export class Gateway {
     });
   }
 
-  /** Closes the listen socket (open connections finish their requests). */
+  /**
+   * Closes the listen socket (open connections finish their requests), the market-data connections
+   * (1001) and the candle workers.
+   */
   close(): void {
     if (this.listenSocket !== undefined) this.uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
+    this.marketData.close();
+    this.candles.close().catch((err: unknown) => this.log.warn({ err }, 'candle pool close failed'));
   }
 
   private registerRoutes(): void {
@@ -204,6 +251,9 @@ export class Gateway {
       metrics: this.metrics,
       sessionId: REST_SESSION_ID,
     }).register(router);
+    new MarketDataApi({ hub: this.marketData.hub, symbols: this.symbols, candles: this.candles }).register(
+      router,
+    );
     router.get('/metrics', async () => {
       const { contentType, body } = await this.metrics.scrape();
       return { status: 200, contentType, body };

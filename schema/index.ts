@@ -5,12 +5,16 @@
 // Everything here is documented in docs/protocol.md. Readers, encoders and verifiers are not
 // thread-safe: create one set per thread.
 
+export { BookChecksum, CHECKSUM_DEPTH, incrementMantissa } from './codec/book-checksum.js';
 export { ClientEncoder, NewOrderFields } from './codec/client-encoder.js';
 export * from './codec/client-readers.js';
 export {
+  BookOrderColumns,
+  ChannelSeqColumns,
   ExecutionReportFields,
   GatewayEncoder,
   LevelColumns,
+  OrderEventFields,
   type SymbolInfoFields,
 } from './codec/gateway-encoder.js';
 export * from './codec/gateway-readers.js';
@@ -30,6 +34,7 @@ export { Channel } from './generated/exchange/v1/channel.js';
 export { ExecType } from './generated/exchange/v1/exec-type.js';
 export { Liquidity } from './generated/exchange/v1/liquidity.js';
 export { MassCancelScope } from './generated/exchange/v1/mass-cancel-scope.js';
+export { OrderEventKind } from './generated/exchange/v1/order-event-kind.js';
 export { OrderFlags } from './generated/exchange/v1/order-flags.js';
 export { OrderStatus } from './generated/exchange/v1/order-status.js';
 export { OrderType } from './generated/exchange/v1/order-type.js';

@@ -75,7 +75,12 @@ export const EXAMPLES = {
       { op_type: 'Unsubscribe', op: { symbol_id: 8 } },
     ],
   },
-  Subscribe: { symbol_id: 7, channels: 'Trades L2 Bbo L3 Status' },
+  Subscribe: {
+    symbol_id: 7,
+    channels: 'Trades L2 Bbo L3 Status',
+    conflate: 1,
+    trades_from_seq: 5550,
+  },
   Unsubscribe: { symbol_id: 7, channels: 'L3' },
   CancelOnDisconnect: { cancel_after_ms: 3000 },
   LogonAck: { session_id: 9001, heartbeat_interval_ms: 5000, server_time_us: 1767225600000001n },
@@ -112,6 +117,7 @@ export const EXAMPLES = {
       { price: 4999990, quantity: MAX_SAFE, order_count: 4294967295 },
     ],
     asks: [{ price: 5000010, quantity: 7, order_count: 1 }],
+    checksum: 4294967295,
   },
   BookUpdate: {
     symbol_id: 7,
@@ -148,6 +154,34 @@ export const EXAMPLES = {
     ],
   },
   SymbolStatus: { symbol_id: 9, status: 'Closed', seq: 5555, timestamp_us: 1767225600000500n },
+  OrderEvent: {
+    symbol_id: 7,
+    seq: 777,
+    kind: 'Execute',
+    order_id: 4294967296001n,
+    side: 'Buy',
+    price: 5000000,
+    quantity: 4,
+    leaves_quantity: 8,
+    trade_id: 88002,
+    timestamp_us: 1767225600000600n,
+  },
+  OrderBookSnapshot: {
+    symbol_id: 7,
+    seq: 776,
+    timestamp_us: 1767225600000700n,
+    orders: [
+      { order_id: 4294967296001n, price: 5000000, quantity: 12, side: 'Buy' },
+      { order_id: MAX_SAFE, price: 5000010, quantity: MAX_SAFE, side: 'Sell' },
+    ],
+  },
+  MarketHeartbeat: {
+    timestamp_us: 1767225600000800n,
+    sequences: [
+      { seq: 5554, symbol_id: 7, channel: 'L2' },
+      { seq: MAX_SAFE, symbol_id: 4294967295, channel: 'Trades' },
+    ],
+  },
 };
 
 /** JSON text with BigInt written as exact integer literals. */

@@ -223,6 +223,15 @@ export class RawWebSocket implements FrameSink {
   }
 
   /** Bytes queued but not yet handed to the kernel. */
+  /** Stops reading from the socket (the peer's sends back up); resume() reads again. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   get bufferedAmount(): number {
     return this.outLen + this.socket.writableLength;
   }

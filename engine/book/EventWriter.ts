@@ -151,6 +151,11 @@ export class EventWriter {
     this.stamp[STAMP_NOW] = t;
   }
 
+  /** Sets the last event's seq (restoring an engine from a state snapshot; never while processing). */
+  resumeAt(seq: number): void {
+    this.stamp[STAMP_SEQ] = seq;
+  }
+
   begin(sink: EventSink, correlationId: number, sessionId: number): void {
     this.sink = sink;
     this.stamp[STAMP_CORRELATION_ID] = correlationId;

@@ -8,7 +8,9 @@
  * allocates its book). Behaviour is specified in docs/matching.md; section numbers below refer to it.
  *
  * Called by the shard worker loop (commands from the inbound ring, events to the outbound ring), by
- * the WAL replayer and by tests, all through `process()`.
+ * the WAL replayer and by tests, all through `process()`. Between commands, `exportState()` /
+ * `MatchingEngine.fromState()` dump and restore the whole state (snapshots, docs/snapshots.md) and
+ * `forEachOpenOrder()` lists the open orders (recovery seeds the gateway's views with it).
  * Thread-safety: single-threaded; an instance belongs to the thread that drives it.
  */
 import { EngineConfigError } from '../EngineError.js';
@@ -21,6 +23,8 @@ import { MAX_SHARD_ID, SHARD_SHIFT } from '../records/OrderId.js';
 import { AccountTable } from './AccountTable.js';
 import { ClientOrderIdIndex } from './ClientOrderIdIndex.js';
 import type { Engine, EngineConfig } from './Engine.js';
+import * as ST from './EngineState.js';
+import { EngineStateError, type OpenOrder } from './EngineState.js';
 import type { EventSink } from './EventSink.js';
 import { EventWriter } from './EventWriter.js';
 import { ExpiryHeap } from './ExpiryHeap.js';
@@ -44,6 +48,7 @@ import {
   BBO_BID_QTY,
   LadderKind,
   OrderBook,
+  type SymbolConfig,
 } from './OrderBook.js';
 import { OrderIdIndex } from './OrderIdIndex.js';
 import { NIL, OrderPool, OrderState } from './OrderPool.js';
@@ -955,6 +960,443 @@ export class MatchingEngine implements Engine {
     }
   }
 
+  // ---------------------------------------------------------------- state snapshots (docs/snapshots.md)
+
+  /**
+   * A logical dump of the whole shard state (layout: EngineState.ts). Call between commands only
+   * (never from inside a sink callback). Allocates the result; not for the hot path.
+   * `MatchingEngine.fromState(config, exportState())` followed by any commands emits exactly the
+   * events and state hashes this engine would.
+   */
+  exportState(): Uint8Array {
+    const books = this.books;
+    const accounts = this.accounts;
+    let levelCount = 0;
+    for (const b of books) {
+      levelCount +=
+        countLevels(b.bids) + countLevels(b.asks) + countLevels(b.buyStops) + countLevels(b.sellStops);
+    }
+    const size =
+      ST.HEADER_BYTES +
+      4 * accounts.size +
+      books.length * (ST.SYMBOL_BYTES + 16) +
+      levelCount * ST.LEVEL_BYTES +
+      this.orders.used * ST.ORDER_BYTES;
+    const bytes = new Uint8Array(size);
+    const v = new DataView(bytes.buffer);
+    v.setUint32(ST.H_MAGIC, ST.STATE_MAGIC, true);
+    v.setUint16(ST.H_VERSION, ST.STATE_VERSION, true);
+    v.setUint32(ST.H_SHARD_ID, this.idBase / SHARD_SHIFT, true);
+    v.setUint32(ST.H_MAX_ORDERS, this.orders.capacity, true);
+    v.setUint32(ST.H_MAX_SYMBOLS, this.maxSymbols, true);
+    v.setUint32(ST.H_MAX_ACCOUNTS, accounts.capacity, true);
+    v.setFloat64(ST.H_SEQ, this.out.seq, true);
+    v.setFloat64(ST.H_NOW, this.now, true);
+    v.setFloat64(ST.H_ORDER_COUNTER, this.orderCounter, true);
+    v.setFloat64(ST.H_TRADE_COUNTER, this.tradeCounter, true);
+    v.setUint32(ST.H_ACCOUNT_COUNT, accounts.size, true);
+    v.setUint32(ST.H_SYMBOL_COUNT, books.length, true);
+    v.setUint32(ST.H_ORDER_COUNT, this.orders.used, true);
+    let p = ST.HEADER_BYTES;
+    for (let a = 0; a < accounts.size; a++, p += 4) v.setUint32(p, accounts.accountId[a], true);
+    // Pass 1 walks the queues and gives every open order's slot its record's byte offset; pass 2
+    // writes the records in slot order. Note: the slot-order pass reads each column sequentially; a
+    // walk in queue order would touch every column at a random slot (a cache miss per field).
+    const at = new Float64Array(this.orders.capacity).fill(-1);
+    for (const b of books) {
+      v.setUint32(p + ST.S_SYMBOL_ID, b.symbolId, true);
+      v.setUint32(p + ST.S_PRICE_BAND_BPS, b.priceBandBps, true);
+      v.setFloat64(p + ST.S_MIN_PRICE, b.minPrice, true);
+      v.setFloat64(p + ST.S_MAX_PRICE, b.maxPrice, true);
+      v.setFloat64(p + ST.S_MIN_QTY, b.minQty, true);
+      v.setFloat64(p + ST.S_MAX_QTY, b.maxQty, true);
+      v.setFloat64(p + ST.S_MAX_NOTIONAL, b.maxNotional, true);
+      v.setFloat64(p + ST.S_REFERENCE_PRICE, b.referencePrice, true);
+      v.setFloat64(p + ST.S_LAST_TRADE_PRICE, b.lastTradePrice, true);
+      p += ST.SYMBOL_BYTES;
+      p = this.exportLadder(v, p, b.bids, at);
+      p = this.exportLadder(v, p, b.asks, at);
+      p = this.exportLadder(v, p, b.buyStops, at);
+      p = this.exportLadder(v, p, b.sellStops, at);
+    }
+    this.exportOrders(v, at);
+    if (p !== size) throw new EngineStateError(`exportState wrote ${p} bytes, expected ${size}`);
+    return bytes;
+  }
+
+  /** Writes a ladder's level records and reserves its order records (offsets into `at`). */
+  private exportLadder(v: DataView, p: number, ladder: PriceLadder, at: Float64Array): number {
+    const lv = this.levels;
+    const next = this.orders.next;
+    const countAt = p;
+    let n = 0;
+    p += 4;
+    for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) {
+      const l = ladder.levelOf[t] - 1;
+      v.setFloat64(p + ST.L_PRICE, t + ladder.minPrice, true);
+      v.setUint32(p + ST.L_COUNT, lv.count(l), true);
+      p += ST.LEVEL_BYTES;
+      for (let s = lv.head(l); s !== NO_SLOT; s = next[s]) {
+        at[s] = p;
+        p += ST.ORDER_BYTES;
+      }
+      n++;
+    }
+    v.setUint32(countAt, n, true);
+    return p;
+  }
+
+  /** Writes the record of every open order at its reserved offset, in slot order. */
+  private exportOrders(v: DataView, at: Float64Array): void {
+    const o = this.orders;
+    const n = o.capacity;
+    for (let s = 0; s < n; s++) {
+      const p = at[s];
+      if (p < 0) continue;
+      v.setFloat64(p + ST.O_ID, o.id[s], true);
+      v.setFloat64(p + ST.O_CLIENT_ID, o.clientId[s], true);
+      v.setFloat64(p + ST.O_PRICE, o.price[s], true);
+      v.setFloat64(p + ST.O_STOP_PRICE, o.stopPrice[s], true);
+      v.setFloat64(p + ST.O_QUANTITY, o.quantity[s], true);
+      v.setFloat64(p + ST.O_LEAVES, o.leaves[s], true);
+      v.setFloat64(p + ST.O_VISIBLE, o.visible[s], true);
+      v.setFloat64(p + ST.O_DISPLAY, o.display[s], true);
+      v.setFloat64(p + ST.O_EXPIRE_TIME, o.expireTime[s], true);
+      v.setUint32(p + ST.O_ACCOUNT, o.account[s], true);
+      v.setUint32(p + ST.O_SESSION, o.session[s], true);
+      v.setUint32(p + ST.O_GROUP, o.group[s], true);
+      v.setUint8(p + ST.O_SIDE, o.side[s]);
+      v.setUint8(p + ST.O_TYPE, o.type[s]);
+      v.setUint8(p + ST.O_TIF, o.tif[s]);
+      v.setUint8(p + ST.O_FLAGS, o.flags[s]);
+      v.setUint8(p + ST.O_STP, o.stp[s]);
+    }
+  }
+
+  /**
+   * A fresh engine holding the state `bytes` (from `exportState()`) describes. `options.shardId`
+   * must be the exporting engine's; the capacities must hold the state (identical capacities give
+   * identical future output; larger ones only change when ORDER_POOL_FULL / ACCOUNT_TABLE_FULL /
+   * SYMBOL_TABLE_FULL happen). Throws EngineStateError for a malformed, truncated or foreign dump.
+   */
+  static fromState(options: MatchingEngineOptions, bytes: Uint8Array): MatchingEngine {
+    checkConfig(options);
+    if (bytes.byteLength < ST.HEADER_BYTES) {
+      throw new EngineStateError(
+        `engine state truncated: ${bytes.byteLength} bytes, header needs ${ST.HEADER_BYTES}`,
+      );
+    }
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const magic = v.getUint32(ST.H_MAGIC, true);
+    if (magic !== ST.STATE_MAGIC)
+      throw new EngineStateError(`engine state magic is 0x${magic.toString(16)}, expected "EXST"`);
+    const version = v.getUint16(ST.H_VERSION, true);
+    if (version !== ST.STATE_VERSION) {
+      throw new EngineStateError(
+        `engine state version ${version} is not supported (expected ${ST.STATE_VERSION})`,
+      );
+    }
+    const shardId = v.getUint32(ST.H_SHARD_ID, true);
+    if (shardId !== options.shardId) {
+      throw new EngineStateError(
+        `engine state is of shard ${shardId}, the engine is shard ${options.shardId}`,
+      );
+    }
+    const engine = new MatchingEngine(options);
+    engine.importState(v);
+    return engine;
+  }
+
+  private importState(v: DataView): void {
+    const end = v.byteLength;
+    const need = (p: number, n: number, what: string) => {
+      if (p + n > end)
+        throw new EngineStateError(
+          `engine state truncated: ${what} at byte ${p} needs ${n} bytes, have ${end}`,
+        );
+    };
+    const counter = (at: number, what: string) => {
+      const x = v.getFloat64(at, true);
+      if (!isInt(x) || x < 0) throw new EngineStateError(`engine state ${what} is ${x}, not an integer >= 0`);
+      return x;
+    };
+    const seq = counter(ST.H_SEQ, 'seq');
+    const now = counter(ST.H_NOW, 'now');
+    const orderCounter = counter(ST.H_ORDER_COUNTER, 'orderCounter');
+    this.tradeCounter = counter(ST.H_TRADE_COUNTER, 'tradeCounter');
+    this.orderCounter = orderCounter;
+    this.now = now;
+    this.out.now = now;
+    this.out.resumeAt(seq);
+    const accountCount = v.getUint32(ST.H_ACCOUNT_COUNT, true);
+    const symbolCount = v.getUint32(ST.H_SYMBOL_COUNT, true);
+    const orderCount = v.getUint32(ST.H_ORDER_COUNT, true);
+    const accounts = this.accounts;
+    const o = this.orders;
+    if (accountCount > accounts.capacity) {
+      throw new EngineStateError(
+        `engine state holds ${accountCount} accounts, maxAccounts is ${accounts.capacity}`,
+      );
+    }
+    if (symbolCount > this.maxSymbols) {
+      throw new EngineStateError(
+        `engine state holds ${symbolCount} symbols, maxSymbols is ${this.maxSymbols}`,
+      );
+    }
+    if (orderCount > o.capacity) {
+      throw new EngineStateError(`engine state holds ${orderCount} open orders, maxOrders is ${o.capacity}`);
+    }
+    let p = ST.HEADER_BYTES;
+    need(p, 4 * accountCount, 'accounts');
+    for (let a = 0; a < accountCount; a++, p += 4) {
+      const id = v.getUint32(p, true);
+      if (accounts.find(id) >= 0) throw new EngineStateError(`engine state lists account ${id} twice`);
+      accounts.add(id);
+    }
+    const ids = new Float64Array(orderCount);
+    const ctx: ImportContext = { ids, n: 0, lastId: this.idBase + orderCounter };
+    for (let k = 0; k < symbolCount; k++) {
+      need(p, ST.SYMBOL_BYTES, 'symbol');
+      const config = {
+        symbolId: v.getUint32(p + ST.S_SYMBOL_ID, true),
+        minPrice: v.getFloat64(p + ST.S_MIN_PRICE, true),
+        maxPrice: v.getFloat64(p + ST.S_MAX_PRICE, true),
+        minQty: v.getFloat64(p + ST.S_MIN_QTY, true),
+        maxQty: v.getFloat64(p + ST.S_MAX_QTY, true),
+        maxNotional: v.getFloat64(p + ST.S_MAX_NOTIONAL, true),
+        referencePrice: v.getFloat64(p + ST.S_REFERENCE_PRICE, true),
+        priceBandBps: v.getUint32(p + ST.S_PRICE_BAND_BPS, true),
+      };
+      const last = v.getFloat64(p + ST.S_LAST_TRADE_PRICE, true);
+      const sym = config.symbolId;
+      if (sym < 1 || sym > MAX_SYMBOL_ID || this.bookBySymbol[sym] !== 0 || !validSymbolConfig(config)) {
+        throw new EngineStateError(
+          `engine state symbol #${k} (id ${sym}) has an invalid or duplicate config`,
+        );
+      }
+      if (last !== 0 && !(isInt(last) && last >= config.minPrice && last <= config.maxPrice)) {
+        throw new EngineStateError(
+          `engine state symbol ${sym} lastTradePrice ${last} is outside its price range`,
+        );
+      }
+      p += ST.SYMBOL_BYTES;
+      const book = new OrderBook(k, config, this.levels);
+      book.lastTradePrice = last;
+      this.books.push(book);
+      this.bookBySymbol[sym] = k + 1;
+      p = this.importLadder(v, p, book, book.bids, SIDE_BUY, ORDER_STATE_RESTING, ctx);
+      p = this.importLadder(v, p, book, book.asks, SIDE_SELL, ORDER_STATE_RESTING, ctx);
+      p = this.importLadder(v, p, book, book.buyStops, SIDE_BUY, ORDER_STATE_STOP, ctx);
+      p = this.importLadder(v, p, book, book.sellStops, SIDE_SELL, ORDER_STATE_STOP, ctx);
+    }
+    if (p !== end) throw new EngineStateError(`engine state has ${end - p} trailing bytes after byte ${p}`);
+    if (ctx.n !== orderCount) {
+      throw new EngineStateError(`engine state header says ${orderCount} orders, its books hold ${ctx.n}`);
+    }
+    // Per-account lists in acceptance order = ascending order id (the mass-cancel order, section 5.4).
+    ids.sort();
+    for (let i = 0; i < orderCount; i++) {
+      const s = this.byId.find(ids[i]);
+      accounts.append(accounts.find(o.account[s]), s);
+    }
+  }
+
+  private importLadder(
+    v: DataView,
+    p: number,
+    book: OrderBook,
+    ladder: PriceLadder,
+    side: number,
+    state: number,
+    ctx: ImportContext,
+  ): number {
+    const end = v.byteLength;
+    const where = `symbol ${book.symbolId} ${state === ORDER_STATE_STOP ? 'stop' : 'book'} side ${side}`;
+    if (p + 4 > end) throw new EngineStateError(`engine state truncated at byte ${p} (${where} level count)`);
+    const levelCount = v.getUint32(p, true);
+    p += 4;
+    const o = this.orders;
+    const lv = this.levels;
+    const isStop = state === ORDER_STATE_STOP;
+    let prev = -1;
+    for (let k = 0; k < levelCount; k++) {
+      if (p + ST.LEVEL_BYTES > end)
+        throw new EngineStateError(`engine state truncated at byte ${p} (${where} level)`);
+      const price = v.getFloat64(p + ST.L_PRICE, true);
+      const count = v.getUint32(p + ST.L_COUNT, true);
+      p += ST.LEVEL_BYTES;
+      const t = price - book.minPrice;
+      if (!isInt(price) || price < book.minPrice || price > book.maxPrice || count < 1) {
+        throw new EngineStateError(`engine state ${where}: level ${price} x ${count} is invalid`);
+      }
+      if (prev >= 0 && (ladder.highIsBest ? t >= prev : t <= prev)) {
+        throw new EngineStateError(`engine state ${where}: level ${price} is out of priority order`);
+      }
+      prev = t;
+      if (p + count * ST.ORDER_BYTES > end)
+        throw new EngineStateError(`engine state truncated at byte ${p} (${where} orders)`);
+      const l = ladder.ensureLevel(price);
+      for (let j = 0; j < count; j++, p += ST.ORDER_BYTES) {
+        const id = v.getFloat64(p + ST.O_ID, true);
+        const clientId = v.getFloat64(p + ST.O_CLIENT_ID, true);
+        const account = v.getUint32(p + ST.O_ACCOUNT, true);
+        const quantity = v.getFloat64(p + ST.O_QUANTITY, true);
+        const leaves = v.getFloat64(p + ST.O_LEAVES, true);
+        const visible = v.getFloat64(p + ST.O_VISIBLE, true);
+        const tif = v.getUint8(p + ST.O_TIF);
+        const expireTime = v.getFloat64(p + ST.O_EXPIRE_TIME, true);
+        const orderPrice = v.getFloat64(p + ST.O_PRICE, true);
+        const stopPrice = v.getFloat64(p + ST.O_STOP_PRICE, true);
+        const acct = this.accounts.find(account);
+        const type = v.getUint8(p + ST.O_TYPE);
+        if (
+          !isInt(id) ||
+          id <= this.idBase ||
+          id > ctx.lastId ||
+          this.byId.find(id) >= 0 ||
+          v.getUint8(p + ST.O_SIDE) !== side ||
+          (isStop ? stopPrice : orderPrice) !== price ||
+          (isStop
+            ? type !== ORDER_TYPE_STOP &&
+              (type !== ORDER_TYPE_STOP_LIMIT ||
+                !(orderPrice >= book.minPrice && orderPrice <= book.maxPrice))
+            : type !== ORDER_TYPE_LIMIT && type !== ORDER_TYPE_STOP_LIMIT) ||
+          (type === ORDER_TYPE_STOP && orderPrice !== 0) ||
+          !isInt(quantity) ||
+          !isInt(leaves) ||
+          !(leaves >= 1 && leaves <= quantity) ||
+          !(visible >= 1 && visible <= leaves) ||
+          // Note: a STOP_LIMIT in the stop book may carry IOC/FOK (applied when it triggers).
+          (isStop
+            ? tif < TIME_IN_FORCE_GTC || tif > TIME_IN_FORCE_GTD
+            : tif !== TIME_IN_FORCE_GTC && tif !== TIME_IN_FORCE_GTD) ||
+          (tif === TIME_IN_FORCE_GTD && !isInt(expireTime)) ||
+          !isInt(clientId) ||
+          clientId < 0 ||
+          acct < 0 ||
+          ctx.n === o.capacity
+        ) {
+          throw new EngineStateError(
+            `engine state ${where}: order #${j} at level ${price} (id ${id}) is invalid`,
+          );
+        }
+        if (clientId !== 0 && this.byClientId.find(book.index, account, clientId) >= 0) {
+          throw new EngineStateError(`engine state ${where}: order ${id} repeats clientOrderId ${clientId}`);
+        }
+        const s = o.alloc();
+        o.id[s] = id;
+        o.clientId[s] = clientId;
+        o.price[s] = orderPrice;
+        o.stopPrice[s] = stopPrice;
+        o.quantity[s] = quantity;
+        o.leaves[s] = leaves;
+        o.visible[s] = visible;
+        o.display[s] = v.getFloat64(p + ST.O_DISPLAY, true);
+        o.expireTime[s] = expireTime;
+        o.account[s] = account;
+        o.session[s] = v.getUint32(p + ST.O_SESSION, true);
+        o.group[s] = v.getUint32(p + ST.O_GROUP, true);
+        o.book[s] = book.index;
+        o.side[s] = side;
+        o.type[s] = type;
+        o.tif[s] = tif;
+        o.flags[s] = v.getUint8(p + ST.O_FLAGS);
+        o.stp[s] = v.getUint8(p + ST.O_STP);
+        o.state[s] = state;
+        this.byId.insert(s);
+        if (clientId !== 0) this.byClientId.insert(s);
+        if (tif === TIME_IN_FORCE_GTD) this.expiry.push(s);
+        lv.append(l, s);
+        ctx.ids[ctx.n++] = id;
+      }
+      ladder.activate(price);
+    }
+    return p;
+  }
+
+  /** The ids of the shard's symbols, ascending (recovery uses it to skip their ADD_SYMBOL). */
+  symbolIds(): number[] {
+    const ids: number[] = [];
+    for (const b of this.books) ids.push(b.symbolId);
+    return ids.sort((a, b) => a - b);
+  }
+
+  /**
+   * Calls `fn` for every open order: symbols in ascending symbolId; per symbol the bids (best level
+   * first, queue order), the asks, the buy stops, the sell stops (stop-book order). `fn` gets one
+   * reused OpenOrder: copy what you keep. Call between commands only; `fn` must not call the engine.
+   * For seeding order views and market-data mirrors after recovery (not the hot path).
+   */
+  forEachOpenOrder(fn: (order: OpenOrder) => void): void {
+    const view: OpenOrder = {
+      symbolId: 0,
+      orderId: 0,
+      clientOrderId: 0,
+      accountId: 0,
+      sessionId: 0,
+      tradeGroup: 0,
+      side: 0,
+      orderType: 0,
+      timeInForce: 0,
+      flags: 0,
+      stpMode: 0,
+      price: 0,
+      stopPrice: 0,
+      quantity: 0,
+      filledQty: 0,
+      leavesQty: 0,
+      visibleQty: 0,
+      displayQty: 0,
+      expireTime: 0,
+      isStop: false,
+    };
+    for (let symbolId = 1; symbolId <= MAX_SYMBOL_ID; symbolId++) {
+      const bi = this.bookBySymbol[symbolId] - 1;
+      if (bi < 0) continue;
+      const b = this.books[bi];
+      this.visitLadder(b.bids, symbolId, false, view, fn);
+      this.visitLadder(b.asks, symbolId, false, view, fn);
+      this.visitLadder(b.buyStops, symbolId, true, view, fn);
+      this.visitLadder(b.sellStops, symbolId, true, view, fn);
+    }
+  }
+
+  private visitLadder(
+    ladder: PriceLadder,
+    symbolId: number,
+    isStop: boolean,
+    view: OpenOrder,
+    fn: (order: OpenOrder) => void,
+  ): void {
+    const lv = this.levels;
+    const o = this.orders;
+    for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) {
+      for (let s = lv.head(ladder.levelOf[t] - 1); s !== NO_SLOT; s = o.next[s]) {
+        view.symbolId = symbolId;
+        view.orderId = o.id[s];
+        view.clientOrderId = o.clientId[s];
+        view.accountId = o.account[s];
+        view.sessionId = o.session[s];
+        view.tradeGroup = o.group[s];
+        view.side = o.side[s];
+        view.orderType = o.type[s];
+        view.timeInForce = o.tif[s];
+        view.flags = o.flags[s];
+        view.stpMode = o.stp[s];
+        view.price = o.price[s];
+        view.stopPrice = o.stopPrice[s];
+        view.quantity = o.quantity[s];
+        view.filledQty = o.quantity[s] - o.leaves[s];
+        view.leavesQty = o.leaves[s];
+        view.visibleQty = o.visible[s];
+        view.displayQty = o.display[s];
+        view.expireTime = o.expireTime[s];
+        view.isStop = isStop;
+        fn(view);
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- queries
 
   l2(symbolId: number, side: number, out: Float64Array): number {
@@ -1057,6 +1499,42 @@ function sortKey(book: OrderBook, ladderId: number, price: number): number {
   const tick = price - book.minPrice;
   return (
     book.symbolId * KEY_SYMBOL + ((ladderId & 3) === LADDER_KIND_BIDS ? MAX_TICK - tick : KEY_ASK + tick)
+  );
+}
+
+/** Bookkeeping of one `importState()` run. */
+interface ImportContext {
+  /** Ids of the imported orders (sorted at the end to rebuild the per-account lists). */
+  readonly ids: Float64Array;
+  /** Orders imported so far. */
+  n: number;
+  /** Largest order id issued so far (idBase + orderCounter). */
+  readonly lastId: number;
+}
+
+/** Number of non-empty levels of a ladder. */
+function countLevels(ladder: PriceLadder): number {
+  let n = 0;
+  for (let t = ladder.best; t >= 0; t = ladder.nextTick(t)) n++;
+  return n;
+}
+
+/** Section 5.6 step 3 (the checks ADD_SYMBOL applies), for a restored symbol. */
+function validSymbolConfig(c: SymbolConfig): boolean {
+  return (
+    isInt(c.minPrice) &&
+    c.minPrice >= 1 &&
+    isInt(c.maxPrice) &&
+    c.maxPrice >= c.minPrice &&
+    c.maxPrice - c.minPrice < MAX_PRICE_RANGE &&
+    isInt(c.minQty) &&
+    c.minQty >= 1 &&
+    isInt(c.maxQty) &&
+    c.maxQty >= c.minQty &&
+    isInt(c.maxNotional) &&
+    c.maxNotional >= 0 &&
+    (c.referencePrice === 0 ||
+      (isInt(c.referencePrice) && c.referencePrice >= c.minPrice && c.referencePrice <= c.maxPrice))
   );
 }
 

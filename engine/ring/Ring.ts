@@ -33,6 +33,7 @@
  */
 import type { Parkable } from '../idle/IdleStrategy.js';
 import { ParkWord } from '../idle/ParkWord.js';
+import { GatedRingReader } from './GatedRingReader.js';
 import {
   alignRecord,
   checkCapacity,
@@ -85,6 +86,7 @@ export class Ring implements Parkable {
   private readonly consumerPositionWords: readonly number[];
   private readonly consumerParks: readonly ParkWord[];
   private readonly readers: readonly RingReader[];
+  private readonly gatedReaders: (GatedRingReader | undefined)[];
   /** Producer position: bytes claimed so far, modulo 2^32. */
   private tail: number;
   /** The slowest consumer position as last read; refreshed only when space looks short. */
@@ -154,17 +156,57 @@ export class Ring implements Parkable {
     this.consumerPositionWords = positions;
     this.consumerParks = parks;
     this.readers = readers;
+    this.gatedReaders = new Array<GatedRingReader | undefined>(consumers).fill(undefined);
     this.tail = Atomics.load(words, this.producerPositionWord);
     this.headCache = this.slowestPosition();
   }
 
-  /** Consumer `index`'s reader (one per index, created with the ring; use it on one thread only). */
-  reader(index = 0): RingReader {
+  /**
+   * Consumer `index`'s reader (one per index, created with the ring; use it on one thread only).
+   * With `{ gate: g }`: a `GatedRingReader` for the same cursor that reads only what consumer g has
+   * consumed (consumer g must wake it: `wakeConsumer(index)` after publishing). Use either the plain
+   * or the gated reader of an index, not both.
+   */
+  reader(index = 0, options?: { readonly gate?: number }): RingReader {
     const r = this.readers[index];
     if (r === undefined) {
       throw new RingError(`ring has ${this.consumers} consumer(s), no consumer index ${String(index)}`);
     }
-    return r;
+    const gate = options?.gate;
+    if (gate === undefined) return r;
+    if (!Number.isInteger(gate) || gate < 0 || gate >= this.consumers || gate === index) {
+      throw new RingError(
+        `gate must be another consumer index of this ${this.consumers}-consumer ring, got ${String(gate)} for consumer ${index}`,
+      );
+    }
+    let g = this.gatedReaders[index];
+    if (g === undefined || g.gate !== gate) {
+      g = new GatedRingReader(
+        index,
+        this.words,
+        this.view,
+        this.capacity,
+        this.consumerPositionWords[index],
+        this.consumerParks[index],
+        this.parkWord,
+        gate,
+        this.consumerPositionWords[gate],
+      );
+      this.gatedReaders[index] = g;
+    }
+    return g;
+  }
+
+  /**
+   * Wakes consumer `index` if it announced parking (one Atomics.load otherwise). A gate consumer calls
+   * it after publishing its position, for the consumer gated on it. Any thread.
+   */
+  wakeConsumer(index: number): boolean {
+    const park = this.consumerParks[index];
+    if (park === undefined) {
+      throw new RingError(`ring has ${this.consumers} consumer(s), no consumer index ${String(index)}`);
+    }
+    return park.wake();
   }
 
   /**

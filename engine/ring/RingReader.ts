@@ -15,6 +15,9 @@
  * Consumer side of the park protocol (see ParkWord): `prepareToPark()` announces PARKED on this
  * consumer's park word, then re-reads the length word at its position; the producer's `commit()`
  * publishes the length, then wakes a parked consumer.
+ * Gated readers (`ring.reader(i, { gate: g })`, `GatedRingReader`) read only what consumer g has
+ * consumed: a dependency barrier (LMAX style) the shard uses in DURABILITY=sync to process only the
+ * commands the journal has made durable.
  * Thread-safety: a reader belongs to one thread (the consumer with that index); the producer and the
  * other consumers run concurrently on other threads.
  */
@@ -38,11 +41,13 @@ export class RingReader implements Parkable {
   /** The ring's bytes as a DataView (the same one handlers receive). */
   readonly view: DataView;
 
-  private readonly words: Int32Array;
-  private readonly mask: number;
-  private readonly positionWord: number;
-  private readonly producerPark: ParkWord;
-  private position: number;
+  protected readonly words: Int32Array;
+  protected readonly mask: number;
+  protected readonly positionWord: number;
+  protected readonly producerPark: ParkWord;
+  protected position: number;
+  /** Read-ahead position of `peek` (equal to `position` when nothing is held). */
+  protected held: number;
 
   /** @internal Created by `Ring`; use `ring.reader(i)`. */
   constructor(
@@ -62,6 +67,7 @@ export class RingReader implements Parkable {
     this.parkWord = parkWord;
     this.producerPark = producerPark;
     this.position = Atomics.load(words, positionWord);
+    this.held = this.position;
   }
 
   /**
@@ -90,6 +96,7 @@ export class RingReader implements Parkable {
     } finally {
       if (position !== start) {
         this.position = position;
+        this.held = position;
         // Note: publishing the position hands the bytes back to the producer; nothing after this
         // line may touch them. Then wake the producer if it parked on a full ring.
         Atomics.store(words, this.positionWord, position);
@@ -99,9 +106,53 @@ export class RingReader implements Parkable {
     return count;
   }
 
+  /**
+   * Like `read`, but holds the records: hands up to `limit` records after the ones already peeked and
+   * does not publish the position, so the producer cannot reuse their bytes (and a consumer gated on
+   * this one cannot see them) until `release()`. The journal peeks a batch, writes and fsyncs it,
+   * then releases it: its position is the durable position. Do not mix with `read` between releases.
+   * Returns how many records it handed over.
+   */
+  peek(handler: RecordHandler, limit: number): number {
+    const words = this.words;
+    const view = this.view;
+    const mask = this.mask;
+    let position = this.held;
+    let count = 0;
+    try {
+      while (count < limit) {
+        const index = position & mask;
+        const length = Atomics.load(words, index >> 2);
+        if (length <= 0) break;
+        position = (position + alignRecord(length)) | 0;
+        const type = words[(index >> 2) + 1];
+        if (type !== PADDING_TYPE) {
+          count++;
+          handler(type, view, index + HEADER_LENGTH, length - HEADER_LENGTH);
+        }
+      }
+    } finally {
+      this.held = position;
+    }
+    return count;
+  }
+
+  /**
+   * Publishes the position up to the last peeked record (one Atomics.store) and wakes the producer if
+   * it parked on a full ring. Returns whether the position moved. The bytes are the producer's again.
+   */
+  release(): boolean {
+    const held = this.held;
+    if (held === this.position) return false;
+    this.position = held;
+    Atomics.store(this.words, this.positionWord, held);
+    this.producerPark.wake();
+    return true;
+  }
+
   /** Whether a record (or padding) is published at this consumer's position. */
   hasData(): boolean {
-    return Atomics.load(this.words, (this.position & this.mask) >> 2) > 0;
+    return Atomics.load(this.words, (this.held & this.mask) >> 2) > 0;
   }
 
   /** This consumer's position (bytes consumed, modulo 2^32, as an int32). */

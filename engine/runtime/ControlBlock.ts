@@ -19,12 +19,16 @@
  *   2  COMMANDS        command records processed, modulo 2^32 (uint32)
  *   3  EVENTS          event records emitted, modulo 2^32 (uint32)
  *   4  OUTBOUND_WAITS  times the event ring was full and the shard had to wait, modulo 2^32
- *   5..31             reserved (zero)
+ *   5  DURABLE_VERSION seqlock word of the durable seq: odd while the journal writes it
+ *   6  DURABLE_LO      "durable up to seq N" (the WAL seq of the shard's last fsynced command),
+ *   7  DURABLE_HI      low and high 32 bits; written by the JOURNAL worker, not the shard
+ *   8..31             reserved (zero)
  * ```
  *
  * Counters wrap at 2^32 (71 minutes at 1M/s); the main thread turns them into totals by adding
  * `(now - last) >>> 0` at least every few hundred milliseconds (the pipeline's heartbeat timer).
- * Thread-safety: each slot has one writer (its shard worker); any thread may read.
+ * Thread-safety: words 0-4 of a slot have one writer (its shard worker), words 5-7 another (the
+ * journal worker); any thread may read.
  */
 import { PipelineError } from './PipelineError.js';
 
@@ -46,6 +50,9 @@ export const STATE = 1;
 export const COMMANDS = 2;
 export const EVENTS = 3;
 export const OUTBOUND_WAITS = 4;
+export const DURABLE_VERSION = 5;
+export const DURABLE_LO = 6;
+export const DURABLE_HI = 7;
 
 /** Shard states (the STATE word). */
 export const ShardState = {
@@ -143,7 +150,33 @@ export class ShardControl {
     Atomics.store(words, base + OUTBOUND_WAITS, outboundWaits | 0);
   }
 
+  // ---------------------------------------------------------------- journal side (words 5-7)
+
+  /** Journal worker: publishes "durable up to `seq`" (a seqlock write: version odd, value, even). */
+  publishDurable(seq: number): void {
+    const words = this.words;
+    const base = this.base;
+    const v = Atomics.load(words, base + DURABLE_VERSION);
+    Atomics.store(words, base + DURABLE_VERSION, (v + 1) | 0);
+    Atomics.store(words, base + DURABLE_LO, seq | 0);
+    Atomics.store(words, base + DURABLE_HI, Math.floor(seq / 2 ** 32));
+    Atomics.store(words, base + DURABLE_VERSION, (v + 2) | 0);
+  }
+
   // ---------------------------------------------------------------- readers (any thread)
+
+  /** The WAL seq up to which this shard's commands are durable (0 before the first fsync). */
+  durableSeq(): number {
+    const words = this.words;
+    const base = this.base;
+    for (;;) {
+      const v1 = Atomics.load(words, base + DURABLE_VERSION);
+      const lo = Atomics.load(words, base + DURABLE_LO) >>> 0;
+      const hi = Atomics.load(words, base + DURABLE_HI);
+      const v2 = Atomics.load(words, base + DURABLE_VERSION);
+      if (v1 === v2 && (v1 & 1) === 0) return hi * 2 ** 32 + lo;
+    }
+  }
 
   heartbeat(): number {
     return Atomics.load(this.words, this.base + HEARTBEAT);

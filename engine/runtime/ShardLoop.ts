@@ -8,6 +8,12 @@
  *         heartbeat; publish counters when n > 0; idle.idle(n)
  *   until a STOP_RECORD: everything before it has been processed and published; state STOPPED; return.
  *
+ * Recovery (`data.recovery`, when the pipeline has a journal): before the loop, the engine is rebuilt
+ * from the newest snapshot plus the WAL (ShardRecovery.ts) and the ready message carries what was
+ * recovered. In DURABILITY=sync the command reader is gated on the journal's cursor (`data.gate`):
+ * the shard processes only commands the journal has fsynced, so every event it emits is for a
+ * durable command.
+ *
  * Idle strategy (the `IDLE_STRATEGY` setting, `IdleChoice`), for both waits (no commands; event ring
  * full): 'backoff' (default; parks, 0 % CPU idle, a wake costs ~7-25 us) or 'spin' (a core per shard).
  *
@@ -23,8 +29,10 @@ import { MatchingEngine } from '../book/MatchingEngine.js';
 import { Ring } from '../ring/Ring.js';
 import { ShardControl, ShardState } from './ControlBlock.js';
 import { createIdle, type IdleStrategyName } from './IdleChoice.js';
+import { PipelineError } from './PipelineError.js';
 import { COMMAND_RECORD, STOP_RECORD } from './RecordTypes.js';
 import { RingEventSink } from './RingEventSink.js';
+import type { RecoveredShard, RecoveryReport, RecoverySettings } from './ShardRecovery.js';
 
 /** What a shard worker receives as `workerData` (plain, structured-clonable). */
 export interface ShardWorkerData {
@@ -40,27 +48,73 @@ export interface ShardWorkerData {
   readonly maxAccounts: number;
   /** Command records per read (the consumer position is published once per batch). */
   readonly batch: number;
+  /**
+   * DURABILITY=sync: read the command ring gated on consumer 1 (the journal), so only commands the
+   * journal has fsynced are processed. Default false.
+   */
+  readonly gate?: boolean;
+  /** Recover from the snapshot + WAL before the loop starts (the pipeline has a journal). */
+  readonly recovery?: RecoverySettings;
 }
 
-/** The message a worker posts once, when its engine is built and its loop starts. */
+/** The message a worker posts once, when its engine is built (and recovered) and its loop starts. */
 export interface ShardReady {
   readonly ready: number;
+  /** Present when the shard recovered (ShardWorkerData.recovery). */
+  readonly recovered?: RecoveredShard;
+}
+
+/** A recovery progress or warning line for the main thread's log. */
+export interface ShardReport {
+  readonly report: RecoveryReport;
 }
 
 export type EngineFactory = (config: EngineConfig) => Engine;
 
 export const createMatchingEngine: EngineFactory = (config) => new MatchingEngine(config);
 
-/** Runs the shard until a STOP_RECORD; returns the number of commands processed. */
-export function runShard(data: ShardWorkerData, createEngine: EngineFactory = createMatchingEngine): number {
+/**
+ * Rebuilds the engine before the loop (`ShardRecovery.recoverShard` with the snapshot source bound;
+ * `shardWorker.ts` passes it). A parameter, not an import, so entries without recovery (tests'
+ * fixture engines) do not load the WAL modules.
+ */
+export type ShardRecoverer = (
+  config: EngineConfig,
+  settings: RecoverySettings,
+  createEngine: EngineFactory,
+  report: (r: RecoveryReport) => void,
+) => { engine: Engine; recovered: RecoveredShard };
+
+/**
+ * Runs the shard until a STOP_RECORD; returns the number of commands processed. With
+ * `data.recovery` the engine is first rebuilt by `recover` (required then).
+ */
+export function runShard(
+  data: ShardWorkerData,
+  createEngine: EngineFactory = createMatchingEngine,
+  recover?: ShardRecoverer,
+): number {
   const control = new ShardControl(data.control, data.shardId);
-  const engine = createEngine({
+  const config = {
     shardId: data.shardId,
     maxOrders: data.maxOrders,
     maxSymbols: data.maxSymbols,
     maxAccounts: data.maxAccounts,
-  });
-  const reader = Ring.wrap(data.commands).reader(0);
+  };
+  let engine: Engine;
+  let recovered: RecoveredShard | undefined;
+  if (data.recovery !== undefined) {
+    if (recover === undefined) {
+      throw new PipelineError(
+        `shard ${data.shardId}: recovery requested but this worker entry cannot recover`,
+      );
+    }
+    const report = (r: RecoveryReport) => parentPort?.postMessage({ report: r } satisfies ShardReport);
+    ({ engine, recovered } = recover(config, data.recovery, createEngine, report));
+  } else {
+    engine = createEngine(config);
+  }
+  const reader = Ring.wrap(data.commands).reader(0, data.gate === true ? { gate: 1 } : undefined);
   const events = Ring.wrap(data.events);
   const sink = new RingEventSink(events, createIdle(data.idle, events), control);
   const idle = createIdle(data.idle, reader);
@@ -79,7 +133,11 @@ export function runShard(data: ShardWorkerData, createEngine: EngineFactory = cr
   };
   control.setState(ShardState.RUNNING);
   control.beat();
-  parentPort?.postMessage({ ready: data.shardId } satisfies ShardReady);
+  parentPort?.postMessage(
+    (recovered === undefined
+      ? { ready: data.shardId }
+      : { ready: data.shardId, recovered }) satisfies ShardReady,
+  );
   try {
     while (!stopping) {
       const n = reader.read(onRecord, batch);

@@ -37,7 +37,15 @@ export interface Config {
   readonly eventRingBytes: number;
   /** Open orders each shard can hold (SHARD_MAX_ORDERS; ~140 B of memory each). */
   readonly shardMaxOrders: number;
+  /**
+   * DURABILITY: 'async' (reports leave at once; a crash loses at most the WAL's unsynced tail) or
+   * 'sync' (a report leaves only once its command is fsynced in the WAL). docs/durability.md.
+   */
   readonly durability: Durability;
+  /** WAL_SEGMENT_BYTES: roll a WAL segment file at this size (default 64 MiB). */
+  readonly walSegmentBytes: number;
+  /** RECOVERY_ALLOW_GAPS=1: start despite a gap or duplicate sequence in the middle of the WAL (logged). */
+  readonly recoveryAllowGaps: boolean;
   /** Absolute path of the data directory (WAL, snapshots, embedded PostgreSQL). */
   readonly dataDir: string;
   /** Where the symbols came from: a file path or 'demo'. */
@@ -126,6 +134,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       `DURABILITY must be "async" or "sync", got DURABILITY=${JSON.stringify(durability)}`,
     );
   }
+  const walSegmentBytes = intVar(env, 'WAL_SEGMENT_BYTES', 64 * 2 ** 20, 2 ** 16, 2 ** 40);
+  const gaps = stringVar(env, 'RECOVERY_ALLOW_GAPS', '0');
+  if (gaps !== '0' && gaps !== '1') {
+    throw new ConfigError(
+      `RECOVERY_ALLOW_GAPS must be "0" or "1", got RECOVERY_ALLOW_GAPS=${JSON.stringify(gaps)}`,
+    );
+  }
   const dataDir = resolve(cwd, stringVar(env, 'DATA_DIR', './data'));
   const symbolsPath = nonEmpty(env.SYMBOLS);
   const table =
@@ -144,6 +159,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     eventRingBytes,
     shardMaxOrders,
     durability,
+    walSegmentBytes,
+    recoveryAllowGaps: gaps === '1',
     dataDir,
     symbolsSource: symbolsPath === undefined ? 'demo' : resolve(cwd, symbolsPath),
     symbols: table.symbols,
@@ -168,6 +185,8 @@ export function describeConfig(c: Config): Record<string, unknown> {
     eventRingBytes: c.eventRingBytes,
     shardMaxOrders: c.shardMaxOrders,
     durability: c.durability,
+    walSegmentBytes: c.walSegmentBytes,
+    recoveryAllowGaps: c.recoveryAllowGaps,
     dataDir: c.dataDir,
     symbols: `${c.symbolsSource}: ${c.symbols.map((s) => s.name).join(', ')}`,
     ws: c.ws,

@@ -52,6 +52,14 @@ export interface MetricsSources {
   readonly shards?: () => readonly ShardStats[];
   readonly openOrders?: () => number;
   readonly pendingRequests?: () => number;
+  /** Market data (gateway/marketdata): connections, subscriptions, dropped, resynced, frames published. */
+  readonly marketData?: () => {
+    connections: number;
+    subscriptions: number;
+    dropped: number;
+    resynced: number;
+    published: number;
+  };
 }
 
 export const ORDER_RESULTS = [
@@ -215,6 +223,41 @@ export class GatewayMetrics implements HttpObserver {
       registers,
       collect() {
         this.set(sources().pendingRequests?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'exchange_md_connections',
+      help: 'Market-data WebSocket connections.',
+      registers,
+      collect() {
+        this.set(sources().marketData?.().connections ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'exchange_md_subscriptions',
+      help: 'Market-data (symbol, channel) subscriptions held.',
+      registers,
+      collect() {
+        this.set(sources().marketData?.().subscriptions ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'exchange_md_slow_subscribers_total',
+      help: 'Market-data subscribers past the backpressure policy threshold, by action (dropped, resynced).',
+      labelNames: ['action'],
+      registers,
+      collect() {
+        const md = sources().marketData?.();
+        this.set({ action: 'dropped' }, md?.dropped ?? 0);
+        this.set({ action: 'resynced' }, md?.resynced ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'exchange_md_frames_published_total',
+      help: 'Market-data frames published to uWS topics (each fanned out to every subscriber).',
+      registers,
+      collect() {
+        this.set(sources().marketData?.().published ?? 0);
       },
     });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });

@@ -8,6 +8,8 @@
  * Enumerations come from gateway/orders/OrderVocabulary.ts, so the two cannot drift apart.
  * Thread-safety: pure function.
  */
+
+import { CANDLE_INTERVALS } from '../marketdata/CandlePool.js';
 import {
   ORDER_TYPE_WORDS,
   SIDE_WORDS,
@@ -15,6 +17,7 @@ import {
   STP_MODE_WORDS,
   TIME_IN_FORCE_WORDS,
 } from '../orders/OrderVocabulary.js';
+import { MAX_CANDLES, MAX_TRADES } from '../rest/MarketDataApi.js';
 import { DEFAULT_PAGE, MAX_PAGE, ORDERS_ALIAS_PATH, ORDERS_PATH } from '../rest/OrdersApi.js';
 import { OPENAPI_PATH } from './swaggerUi.js';
 
@@ -207,6 +210,7 @@ export function openApiDocument(): Json {
           responses: { '200': jsonBody(ref('SymbolList'), 'Every symbol.') },
         },
       },
+      ...marketDataOperations(),
       ...orderOperations(ORDERS_PATH, false),
       ...orderOperations(ORDERS_ALIAS_PATH, true),
       '/metrics': {
@@ -358,6 +362,91 @@ export function openApiDocument(): Json {
           type: 'object',
           properties: { symbols: { type: 'array', items: ref('Symbol') } },
         },
+        Book: {
+          type: 'object',
+          properties: {
+            symbol: { type: 'string', example: 'BTC/USD' },
+            symbol_id: { type: 'integer' },
+            seq: { type: 'integer', description: 'l2 sequence of the last update included (feed seq).' },
+            checksum: {
+              type: 'integer',
+              description: 'CRC-32 of the top 10 levels, Kraken v2 rule (docs/marketdata.md).',
+            },
+            timestamp_us: { type: 'integer' },
+            bids: { type: 'array', items: ref('Level'), description: 'Best (highest) first.' },
+            asks: { type: 'array', items: ref('Level'), description: 'Best (lowest) first.' },
+          },
+        },
+        Level: {
+          type: 'array',
+          description: '[price, quantity, order_count]',
+          items: { oneOf: [{ type: 'string' }, { type: 'integer' }] },
+          example: ['50000.00', '1.2500', 3],
+        },
+        Trades: {
+          type: 'object',
+          properties: {
+            symbol: { type: 'string' },
+            symbol_id: { type: 'integer' },
+            trades: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  seq: { type: 'integer' },
+                  trade_id: { type: 'integer' },
+                  price: decimal('Trade price.', '50000.00'),
+                  quantity: decimal('Trade quantity.', '0.0100'),
+                  aggressor_side: { type: 'string', enum: ['buy', 'sell'] },
+                  timestamp_us: { type: 'integer' },
+                },
+              },
+            },
+          },
+        },
+        Ticker: {
+          type: 'object',
+          properties: {
+            symbol: { type: 'string' },
+            symbol_id: { type: 'integer' },
+            last_price: nullableDecimal('Last trade price.', '50000.00'),
+            last_quantity: nullableDecimal('Last trade quantity.'),
+            last_trade_time_us: { type: 'integer' },
+            bid_price: nullableDecimal('Best bid.'),
+            bid_quantity: nullableDecimal('Best bid quantity.'),
+            ask_price: nullableDecimal('Best ask.'),
+            ask_quantity: nullableDecimal('Best ask quantity.'),
+            volume_24h: decimal('Traded quantity over the last 24 h (minute buckets).', '12.5000'),
+            trades_24h: { type: 'integer' },
+            high_24h: nullableDecimal('24 h high.'),
+            low_24h: nullableDecimal('24 h low.'),
+            open_24h: nullableDecimal('First price of the 24 h window.'),
+            status: { type: 'integer', description: 'TradingStatus (2 = Open).' },
+          },
+        },
+        Candles: {
+          type: 'object',
+          properties: {
+            symbol: { type: 'string' },
+            symbol_id: { type: 'integer' },
+            interval: { type: 'string' },
+            candles: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  open_time_us: { type: 'integer' },
+                  open: { type: 'string' },
+                  high: { type: 'string' },
+                  low: { type: 'string' },
+                  close: { type: 'string' },
+                  volume: { type: 'string' },
+                  trades: { type: 'integer' },
+                },
+              },
+            },
+          },
+        },
         Health: {
           type: 'object',
           properties: {
@@ -384,6 +473,89 @@ export function openApiDocument(): Json {
               },
             },
           },
+        },
+      },
+    },
+  };
+}
+
+const SYMBOL_PARAM: Json = {
+  name: 'symbol',
+  in: 'path',
+  required: true,
+  description: 'Symbol name ("BTC-USD", "btcusd", URL-encoded "BTC%2FUSD") or id.',
+  schema: { type: 'string' },
+};
+
+function marketDataOperations(): Record<string, Json> {
+  const unknown = { '404': errorResponse('Unknown symbol (UNKNOWN_SYMBOL).') };
+  const bad = { '400': errorResponse('Malformed query parameter (INVALID_PARAMETER).') };
+  return {
+    '/api/v1/book/{symbol}': {
+      get: {
+        tags: ['market'],
+        operationId: 'getBook',
+        summary: 'L2 book snapshot with its feed sequence and checksum (from the gateway mirror)',
+        parameters: [
+          SYMBOL_PARAM,
+          {
+            name: 'depth',
+            in: 'query',
+            description: 'Levels per side; 0 or absent = whole book. The checksum always covers the top 10.',
+            schema: { type: 'integer', minimum: 0, maximum: 100000 },
+          },
+        ],
+        responses: { '200': jsonBody(ref('Book'), 'The book.'), ...bad, ...unknown },
+      },
+    },
+    '/api/v1/trades/{symbol}': {
+      get: {
+        tags: ['market'],
+        operationId: 'getTrades',
+        summary: 'Most recent public trades, newest first (bounded recent history)',
+        parameters: [
+          SYMBOL_PARAM,
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: MAX_TRADES, default: 100 },
+          },
+        ],
+        responses: { '200': jsonBody(ref('Trades'), 'Trades.'), ...bad, ...unknown },
+      },
+    },
+    '/api/v1/ticker/{symbol}': {
+      get: {
+        tags: ['market'],
+        operationId: 'getTicker',
+        summary: 'Last trade, best bid and offer, rolling 24 h volume',
+        parameters: [SYMBOL_PARAM],
+        responses: { '200': jsonBody(ref('Ticker'), 'Ticker.'), ...unknown },
+      },
+    },
+    '/api/v1/candles/{symbol}': {
+      get: {
+        tags: ['market'],
+        operationId: 'getCandles',
+        summary: 'OHLCV candles of the recent trade history, computed in a worker pool',
+        parameters: [
+          SYMBOL_PARAM,
+          {
+            name: 'interval',
+            in: 'query',
+            schema: { type: 'string', enum: Object.keys(CANDLE_INTERVALS), default: '1m' },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: MAX_CANDLES, default: 100 },
+          },
+        ],
+        responses: {
+          '200': jsonBody(ref('Candles'), 'Candles, oldest first; only intervals with trades.'),
+          ...bad,
+          ...unknown,
+          '503': errorResponse('The candle workers are saturated (CANDLES_BUSY); retry after 1 s.'),
         },
       },
     },

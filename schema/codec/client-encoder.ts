@@ -118,9 +118,13 @@ export class ClientEncoder {
     return this.w.finish(Body.MassCancel, this.writeMassCancel(scope, symbolId, side));
   }
 
-  subscribe(symbolId: number, channels: number): Uint8Array {
+  /** `conflate` 1 = resync instead of disconnect when slow; `tradesFromSeq` > 0 replays recent trades. */
+  subscribe(symbolId: number, channels: number, conflate = 0, tradesFromSeq = 0): Uint8Array {
     this.single();
-    return this.w.finish(Body.Subscribe, this.writeSubscription(symbolId, channels, true));
+    return this.w.finish(
+      Body.Subscribe,
+      this.writeSubscription(symbolId, channels, true, conflate, tradesFromSeq),
+    );
   }
 
   unsubscribe(symbolId: number, channels: number): Uint8Array {
@@ -173,9 +177,9 @@ export class ClientEncoder {
     this.addItem(Body.MassCancel, this.writeMassCancel(scope, symbolId, side));
   }
 
-  addSubscribe(symbolId: number, channels: number): void {
+  addSubscribe(symbolId: number, channels: number, conflate = 0, tradesFromSeq = 0): void {
     this.checkBatch(null);
-    this.addItem(Body.Subscribe, this.writeSubscription(symbolId, channels, true));
+    this.addItem(Body.Subscribe, this.writeSubscription(symbolId, channels, true, conflate, tradesFromSeq));
   }
 
   addUnsubscribe(symbolId: number, channels: number): void {
@@ -279,11 +283,19 @@ export class ClientEncoder {
     return w.builder.endObject();
   }
 
-  private writeSubscription(symbolId: number, channels: number, subscribe: boolean): number {
+  private writeSubscription(
+    symbolId: number,
+    channels: number,
+    subscribe: boolean,
+    conflate = 0,
+    tradesFromSeq = 0,
+  ): number {
     const w = this.w;
     if (subscribe) {
       w.builder.startObject(SubscribeFieldCount);
+      w.int53(SubscribeVt.tradesFromSeq, tradesFromSeq, 'Subscribe.trades_from_seq');
       w.u32(SubscribeVt.symbolId, symbolId);
+      w.u8(SubscribeVt.conflate, conflate);
       w.u8(SubscribeVt.channels, channels);
     } else {
       w.builder.startObject(UnsubscribeFieldCount);

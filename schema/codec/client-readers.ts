@@ -284,6 +284,16 @@ export class SubscribeReader {
   get channels(): number {
     return this.view.u8(SubscribeVt.channels, 0);
   }
+
+  /** 1 = resynchronise instead of disconnecting when slow. */
+  get conflate(): number {
+    return this.view.u8(SubscribeVt.conflate, 0);
+  }
+
+  /** Replay trades with seq above this from the recent history; 0 = none. */
+  get tradesFromSeq(): number {
+    return this.view.int53(SubscribeVt.tradesFromSeq);
+  }
 }
 
 export class UnsubscribeReader {

@@ -13,10 +13,12 @@ import { Body } from '../generated/exchange/v1/body.js';
 import {
   BboFieldCount,
   BboVt,
+  BookOrderStruct,
   BookSnapshotFieldCount,
   BookSnapshotVt,
   BookUpdateFieldCount,
   BookUpdateVt,
+  ChannelSeqStruct,
   ErrorFieldCount,
   ErrorVt,
   ExecutionReportFieldCount,
@@ -29,6 +31,12 @@ import {
   LogonAckVt,
   LogonRejectFieldCount,
   LogonRejectVt,
+  MarketHeartbeatFieldCount,
+  MarketHeartbeatVt,
+  OrderBookSnapshotFieldCount,
+  OrderBookSnapshotVt,
+  OrderEventFieldCount,
+  OrderEventVt,
   SymbolInfoFieldCount,
   SymbolInfoVt,
   SymbolListFieldCount,
@@ -88,6 +96,58 @@ export class LevelColumns {
   get capacity(): number {
     return this.price.length;
   }
+}
+
+/** Preallocated columns of resting orders for an OrderBookSnapshot (fixed capacity). */
+export class BookOrderColumns {
+  count = 0;
+  readonly orderId: Float64Array;
+  readonly price: Float64Array;
+  readonly quantity: Float64Array;
+  readonly side: Uint8Array;
+
+  constructor(capacity: number) {
+    this.orderId = new Float64Array(capacity);
+    this.price = new Float64Array(capacity);
+    this.quantity = new Float64Array(capacity);
+    this.side = new Uint8Array(capacity);
+  }
+
+  get capacity(): number {
+    return this.price.length;
+  }
+}
+
+/** Preallocated (symbol, channel, seq) rows for a MarketHeartbeat (fixed capacity). */
+export class ChannelSeqColumns {
+  count = 0;
+  readonly seq: Float64Array;
+  readonly symbolId: Uint32Array;
+  readonly channel: Uint8Array;
+
+  constructor(capacity: number) {
+    this.seq = new Float64Array(capacity);
+    this.symbolId = new Uint32Array(capacity);
+    this.channel = new Uint8Array(capacity);
+  }
+
+  get capacity(): number {
+    return this.seq.length;
+  }
+}
+
+/** Mutable, reusable field set of an L3 OrderEvent. */
+export class OrderEventFields {
+  symbolId = 0;
+  seq = 0;
+  kind = 0;
+  orderId = 0;
+  side = 0;
+  price = 0;
+  quantity = 0;
+  leavesQuantity = 0;
+  tradeId = 0;
+  timestampUs = 0;
 }
 
 export interface SymbolInfoFields {
@@ -180,6 +240,7 @@ export class GatewayEncoder {
     timestampUs: number,
     bids: LevelColumns,
     asks: LevelColumns,
+    checksum = 0,
   ): Uint8Array {
     const w = this.w;
     w.begin();
@@ -188,6 +249,7 @@ export class GatewayEncoder {
     w.builder.startObject(BookSnapshotFieldCount);
     w.int53(BookSnapshotVt.timestampUs, timestampUs, 'BookSnapshot.timestamp_us');
     w.int53(BookSnapshotVt.seq, seq, 'BookSnapshot.seq');
+    w.u32(BookSnapshotVt.checksum, checksum);
     w.offset(BookSnapshotVt.asks, askVec);
     w.offset(BookSnapshotVt.bids, bidVec);
     w.u32(BookSnapshotVt.symbolId, symbolId);
@@ -277,6 +339,80 @@ export class GatewayEncoder {
     w.int53(HeartbeatVt.timestampUs, timestampUs, 'Heartbeat.timestamp_us');
     w.int53(HeartbeatVt.lastSeq, lastSeq, 'Heartbeat.last_seq');
     return w.finish(Body.Heartbeat, w.builder.endObject());
+  }
+
+  /** One L3 (order-by-order) event. */
+  orderEvent(e: OrderEventFields): Uint8Array {
+    const w = this.w;
+    w.begin();
+    w.builder.startObject(OrderEventFieldCount);
+    w.int53(OrderEventVt.timestampUs, e.timestampUs, 'OrderEvent.timestamp_us');
+    w.int53(OrderEventVt.tradeId, e.tradeId, 'OrderEvent.trade_id');
+    w.int53(OrderEventVt.leavesQuantity, e.leavesQuantity, 'OrderEvent.leaves_quantity');
+    w.int53(OrderEventVt.quantity, e.quantity, 'OrderEvent.quantity');
+    w.int53(OrderEventVt.price, e.price, 'OrderEvent.price');
+    w.int53(OrderEventVt.orderId, e.orderId, 'OrderEvent.order_id');
+    w.int53(OrderEventVt.seq, e.seq, 'OrderEvent.seq');
+    w.u32(OrderEventVt.symbolId, e.symbolId);
+    w.u8(OrderEventVt.side, e.side);
+    w.u8(OrderEventVt.kind, e.kind);
+    return w.finish(Body.OrderEvent, w.builder.endObject());
+  }
+
+  /** The L3 book: rows in the order they should appear (bids best first, then asks best first). */
+  orderBookSnapshot(
+    symbolId: number,
+    seq: number,
+    timestampUs: number,
+    orders: BookOrderColumns,
+  ): Uint8Array {
+    const w = this.w;
+    const b = w.builder;
+    w.begin();
+    const n = orders.count;
+    if (!Number.isInteger(n) || n < 0 || n > orders.capacity) {
+      throw new SchemaError(`OrderBookSnapshot.orders: count ${n} outside 0..${orders.capacity}`);
+    }
+    b.startVector(BookOrderStruct.SIZE, n, BookOrderStruct.ALIGN);
+    for (let i = n - 1; i >= 0; i--) {
+      b.prep(BookOrderStruct.ALIGN, BookOrderStruct.SIZE);
+      b.pad(BookOrderStruct.SIZE - BookOrderStruct.side - 1);
+      b.writeInt8(orders.side[i]);
+      w.structInt53(orders.quantity[i], 'BookOrder.quantity');
+      w.structInt53(orders.price[i], 'BookOrder.price');
+      w.structInt53(orders.orderId[i], 'BookOrder.order_id');
+    }
+    const vec = b.endVector();
+    b.startObject(OrderBookSnapshotFieldCount);
+    w.int53(OrderBookSnapshotVt.timestampUs, timestampUs, 'OrderBookSnapshot.timestamp_us');
+    w.int53(OrderBookSnapshotVt.seq, seq, 'OrderBookSnapshot.seq');
+    w.offset(OrderBookSnapshotVt.orders, vec);
+    w.u32(OrderBookSnapshotVt.symbolId, symbolId);
+    return w.finish(Body.OrderBookSnapshot, b.endObject());
+  }
+
+  /** Market-data heartbeat with the last seq of each (symbol, channel) row. */
+  marketHeartbeat(timestampUs: number, rows: ChannelSeqColumns): Uint8Array {
+    const w = this.w;
+    const b = w.builder;
+    w.begin();
+    const n = rows.count;
+    if (!Number.isInteger(n) || n < 0 || n > rows.capacity) {
+      throw new SchemaError(`MarketHeartbeat.sequences: count ${n} outside 0..${rows.capacity}`);
+    }
+    b.startVector(ChannelSeqStruct.SIZE, n, ChannelSeqStruct.ALIGN);
+    for (let i = n - 1; i >= 0; i--) {
+      b.prep(ChannelSeqStruct.ALIGN, ChannelSeqStruct.SIZE);
+      b.pad(ChannelSeqStruct.SIZE - ChannelSeqStruct.channel - 1);
+      b.writeInt8(rows.channel[i]);
+      b.writeInt32(rows.symbolId[i]);
+      w.structInt53(rows.seq[i], 'ChannelSeq.seq');
+    }
+    const vec = b.endVector();
+    b.startObject(MarketHeartbeatFieldCount);
+    w.int53(MarketHeartbeatVt.timestampUs, timestampUs, 'MarketHeartbeat.timestamp_us');
+    w.offset(MarketHeartbeatVt.sequences, vec);
+    return w.finish(Body.MarketHeartbeat, b.endObject());
   }
 
   /** The symbol table (off the hot path: encodes strings). */

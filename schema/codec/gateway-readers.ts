@@ -5,14 +5,19 @@
 
 import {
   BboVt,
+  BookOrderStruct,
   BookSnapshotVt,
   BookUpdateVt,
+  ChannelSeqStruct,
   ErrorVt,
   ExecutionReportVt,
   LevelChangeStruct,
   LevelStruct,
   LogonAckVt,
   LogonRejectVt,
+  MarketHeartbeatVt,
+  OrderBookSnapshotVt,
+  OrderEventVt,
   SymbolInfoVt,
   SymbolListVt,
   SymbolStatusVt,
@@ -235,6 +240,10 @@ export class BookSnapshotReader {
   get timestampUs(): number {
     return this.view.int53(BookSnapshotVt.timestampUs);
   }
+
+  get checksum(): number {
+    return this.view.u32(BookSnapshotVt.checksum, 0);
+  }
 }
 
 export class BookUpdateReader {
@@ -443,5 +452,136 @@ export class SymbolStatusReader {
 
   get timestampUs(): number {
     return this.view.int53(SymbolStatusVt.timestampUs);
+  }
+}
+
+export class OrderEventReader {
+  readonly view = new TableView();
+
+  wrap(bytes: Uint8Array, pos: number): this {
+    this.view.wrap(bytes, pos);
+    return this;
+  }
+
+  get symbolId(): number {
+    return this.view.u32(OrderEventVt.symbolId, 0);
+  }
+
+  get seq(): number {
+    return this.view.int53(OrderEventVt.seq);
+  }
+
+  /** OrderEventKind value. */
+  get kind(): number {
+    return this.view.u8(OrderEventVt.kind, 0);
+  }
+
+  get orderId(): number {
+    return this.view.int53(OrderEventVt.orderId);
+  }
+
+  get side(): number {
+    return this.view.u8(OrderEventVt.side, 0);
+  }
+
+  get price(): number {
+    return this.view.int53(OrderEventVt.price);
+  }
+
+  get quantity(): number {
+    return this.view.int53(OrderEventVt.quantity);
+  }
+
+  get leavesQuantity(): number {
+    return this.view.int53(OrderEventVt.leavesQuantity);
+  }
+
+  get tradeId(): number {
+    return this.view.int53(OrderEventVt.tradeId);
+  }
+
+  get timestampUs(): number {
+    return this.view.int53(OrderEventVt.timestampUs);
+  }
+}
+
+export class OrderBookSnapshotReader {
+  readonly view = new TableView();
+  private start = 0;
+
+  wrap(bytes: Uint8Array, pos: number): this {
+    this.view.wrap(bytes, pos);
+    this.start = this.view.vectorStart(OrderBookSnapshotVt.orders);
+    return this;
+  }
+
+  get symbolId(): number {
+    return this.view.u32(OrderBookSnapshotVt.symbolId, 0);
+  }
+
+  get seq(): number {
+    return this.view.int53(OrderBookSnapshotVt.seq);
+  }
+
+  get timestampUs(): number {
+    return this.view.int53(OrderBookSnapshotVt.timestampUs);
+  }
+
+  get orderCount(): number {
+    return this.view.vectorLength(OrderBookSnapshotVt.orders);
+  }
+
+  orderId(index: number): number {
+    return readSafeUint64(
+      this.view.bytes,
+      this.start + index * BookOrderStruct.SIZE + BookOrderStruct.orderId,
+    );
+  }
+
+  price(index: number): number {
+    return readSafeUint64(this.view.bytes, this.start + index * BookOrderStruct.SIZE + BookOrderStruct.price);
+  }
+
+  quantity(index: number): number {
+    return readSafeUint64(
+      this.view.bytes,
+      this.start + index * BookOrderStruct.SIZE + BookOrderStruct.quantity,
+    );
+  }
+
+  side(index: number): number {
+    return this.view.bytes[this.start + index * BookOrderStruct.SIZE + BookOrderStruct.side];
+  }
+}
+
+export class MarketHeartbeatReader {
+  readonly view = new TableView();
+  private start = 0;
+
+  wrap(bytes: Uint8Array, pos: number): this {
+    this.view.wrap(bytes, pos);
+    this.start = this.view.vectorStart(MarketHeartbeatVt.sequences);
+    return this;
+  }
+
+  get timestampUs(): number {
+    return this.view.int53(MarketHeartbeatVt.timestampUs);
+  }
+
+  get sequenceCount(): number {
+    return this.view.vectorLength(MarketHeartbeatVt.sequences);
+  }
+
+  seq(index: number): number {
+    return readSafeUint64(this.view.bytes, this.start + index * ChannelSeqStruct.SIZE + ChannelSeqStruct.seq);
+  }
+
+  symbolId(index: number): number {
+    return readU32(this.view.bytes, this.start + index * ChannelSeqStruct.SIZE + ChannelSeqStruct.symbolId);
+  }
+
+  /** One Channel bit. */
+  channel(index: number): number {
+    return this.view.bytes[this.start + index * ChannelSeqStruct.SIZE + ChannelSeqStruct.channel];
   }
 }

@@ -72,8 +72,8 @@ export const BatchVt = { items: 4 } as const;
 export const BatchFieldCount = 1;
 
 /** Table Subscribe: vtable offset of each field. */
-export const SubscribeVt = { symbolId: 4, channels: 6 } as const;
-export const SubscribeFieldCount = 2;
+export const SubscribeVt = { symbolId: 4, channels: 6, conflate: 8, tradesFromSeq: 10 } as const;
+export const SubscribeFieldCount = 4;
 
 /** Table Unsubscribe: vtable offset of each field. */
 export const UnsubscribeVt = { symbolId: 4, channels: 6 } as const;
@@ -100,8 +100,8 @@ export const ErrorVt = { code: 4, text: 6, clientOrderId: 8 } as const;
 export const ErrorFieldCount = 3;
 
 /** Table BookSnapshot: vtable offset of each field. */
-export const BookSnapshotVt = { symbolId: 4, seq: 6, timestampUs: 8, bids: 10, asks: 12 } as const;
-export const BookSnapshotFieldCount = 5;
+export const BookSnapshotVt = { symbolId: 4, seq: 6, timestampUs: 8, bids: 10, asks: 12, checksum: 14 } as const;
+export const BookSnapshotFieldCount = 6;
 
 /** Table BookUpdate: vtable offset of each field. */
 export const BookUpdateVt = { symbolId: 4, seq: 6, timestampUs: 8, changes: 10, checksum: 12 } as const;
@@ -114,6 +114,18 @@ export const TradeFieldCount = 7;
 /** Table Bbo: vtable offset of each field. */
 export const BboVt = { symbolId: 4, seq: 6, bidPrice: 8, bidQuantity: 10, askPrice: 12, askQuantity: 14, timestampUs: 16 } as const;
 export const BboFieldCount = 7;
+
+/** Table OrderEvent: vtable offset of each field. */
+export const OrderEventVt = { symbolId: 4, seq: 6, kind: 8, orderId: 10, side: 12, price: 14, quantity: 16, leavesQuantity: 18, tradeId: 20, timestampUs: 22 } as const;
+export const OrderEventFieldCount = 10;
+
+/** Table OrderBookSnapshot: vtable offset of each field. */
+export const OrderBookSnapshotVt = { symbolId: 4, seq: 6, timestampUs: 8, orders: 10 } as const;
+export const OrderBookSnapshotFieldCount = 4;
+
+/** Table MarketHeartbeat: vtable offset of each field. */
+export const MarketHeartbeatVt = { timestampUs: 4, sequences: 6 } as const;
+export const MarketHeartbeatFieldCount = 2;
 
 /** Table SymbolInfo: vtable offset of each field. */
 export const SymbolInfoVt = { symbolId: 4, name: 6, tickSize: 8, lotSize: 10, status: 12 } as const;
@@ -136,6 +148,12 @@ export const LevelStruct = { price: 0, quantity: 8, orderCount: 16, SIZE: 24, AL
 
 /** Struct LevelChange: 24 bytes, 8-byte aligned; byte offset of each field. */
 export const LevelChangeStruct = { price: 0, quantity: 8, orderCount: 16, side: 20, SIZE: 24, ALIGN: 8 } as const;
+
+/** Struct BookOrder: 32 bytes, 8-byte aligned; byte offset of each field. */
+export const BookOrderStruct = { orderId: 0, price: 8, quantity: 16, side: 24, SIZE: 32, ALIGN: 8 } as const;
+
+/** Struct ChannelSeq: 16 bytes, 8-byte aligned; byte offset of each field. */
+export const ChannelSeqStruct = { seq: 0, symbolId: 8, channel: 12, SIZE: 16, ALIGN: 8 } as const;
 
 export const SCHEMA: SchemaMeta = {
   "fileIdentifier": "EXv1",
@@ -265,6 +283,17 @@ export const SCHEMA: SchemaMeta = {
         "Halted": 3,
         "Closed": 4
       }
+    },
+    "OrderEventKind": {
+      "type": "ubyte",
+      "bitFlags": false,
+      "values": {
+        "Unset": 0,
+        "Add": 1,
+        "Execute": 2,
+        "Cancel": 3,
+        "Replace": 4
+      }
     }
   },
   "unions": {
@@ -289,7 +318,10 @@ export const SCHEMA: SchemaMeta = {
         "Trade": 38,
         "Bbo": 39,
         "SymbolList": 40,
-        "SymbolStatus": 41
+        "SymbolStatus": 41,
+        "OrderEvent": 42,
+        "OrderBookSnapshot": 43,
+        "MarketHeartbeat": 44
       }
     },
     "BatchOp": {
@@ -355,6 +387,60 @@ export const SCHEMA: SchemaMeta = {
           "offset": 20,
           "type": "ubyte",
           "ref": "Side"
+        }
+      ]
+    },
+    "BookOrder": {
+      "size": 32,
+      "align": 8,
+      "fields": [
+        {
+          "name": "order_id",
+          "offset": 0,
+          "type": "ulong",
+          "ref": null
+        },
+        {
+          "name": "price",
+          "offset": 8,
+          "type": "long",
+          "ref": null
+        },
+        {
+          "name": "quantity",
+          "offset": 16,
+          "type": "long",
+          "ref": null
+        },
+        {
+          "name": "side",
+          "offset": 24,
+          "type": "ubyte",
+          "ref": "Side"
+        }
+      ]
+    },
+    "ChannelSeq": {
+      "size": 16,
+      "align": 8,
+      "fields": [
+        {
+          "name": "seq",
+          "offset": 0,
+          "type": "ulong",
+          "ref": null
+        },
+        {
+          "name": "symbol_id",
+          "offset": 8,
+          "type": "uint",
+          "ref": null
+        },
+        {
+          "name": "channel",
+          "offset": 12,
+          "type": "ubyte",
+          "ref": "Channel"
         }
       ]
     }
@@ -719,6 +805,26 @@ export const SCHEMA: SchemaMeta = {
           "vt": 6,
           "type": "ubyte",
           "ref": "Channel",
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "conflate",
+          "vt": 8,
+          "type": "ubyte",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "trades_from_seq",
+          "vt": 10,
+          "type": "ulong",
+          "ref": null,
           "element": null,
           "elementRef": null,
           "required": false,
@@ -1121,6 +1227,16 @@ export const SCHEMA: SchemaMeta = {
           "elementRef": "Level",
           "required": false,
           "defaultValue": null
+        },
+        {
+          "name": "checksum",
+          "vt": 14,
+          "type": "uint",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
         }
       ]
     },
@@ -1323,6 +1439,178 @@ export const SCHEMA: SchemaMeta = {
           "elementRef": null,
           "required": false,
           "defaultValue": 0
+        }
+      ]
+    },
+    "OrderEvent": {
+      "fields": [
+        {
+          "name": "symbol_id",
+          "vt": 4,
+          "type": "uint",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "seq",
+          "vt": 6,
+          "type": "ulong",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "kind",
+          "vt": 8,
+          "type": "ubyte",
+          "ref": "OrderEventKind",
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "order_id",
+          "vt": 10,
+          "type": "ulong",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "side",
+          "vt": 12,
+          "type": "ubyte",
+          "ref": "Side",
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "price",
+          "vt": 14,
+          "type": "long",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "quantity",
+          "vt": 16,
+          "type": "long",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "leaves_quantity",
+          "vt": 18,
+          "type": "long",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "trade_id",
+          "vt": 20,
+          "type": "ulong",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "timestamp_us",
+          "vt": 22,
+          "type": "ulong",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        }
+      ]
+    },
+    "OrderBookSnapshot": {
+      "fields": [
+        {
+          "name": "symbol_id",
+          "vt": 4,
+          "type": "uint",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "seq",
+          "vt": 6,
+          "type": "ulong",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "timestamp_us",
+          "vt": 8,
+          "type": "ulong",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "orders",
+          "vt": 10,
+          "type": "vector",
+          "ref": null,
+          "element": "struct",
+          "elementRef": "BookOrder",
+          "required": false,
+          "defaultValue": null
+        }
+      ]
+    },
+    "MarketHeartbeat": {
+      "fields": [
+        {
+          "name": "timestamp_us",
+          "vt": 4,
+          "type": "ulong",
+          "ref": null,
+          "element": null,
+          "elementRef": null,
+          "required": false,
+          "defaultValue": 0
+        },
+        {
+          "name": "sequences",
+          "vt": 6,
+          "type": "vector",
+          "ref": null,
+          "element": "struct",
+          "elementRef": "ChannelSeq",
+          "required": false,
+          "defaultValue": null
         }
       ]
     },

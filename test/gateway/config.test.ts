@@ -36,6 +36,8 @@ t.test('every variable is read', async (t) => {
       SHARDS: '4',
       DURABILITY: 'sync',
       DATA_DIR: '/var/lib/exchange',
+      WAL_SEGMENT_BYTES: '1048576',
+      RECOVERY_ALLOW_GAPS: '1',
       NODE_ENV: 'production',
     },
     cwd,
@@ -48,6 +50,8 @@ t.test('every variable is read', async (t) => {
   t.equal(c.shards, 4);
   t.equal(c.durability, 'sync');
   t.equal(c.dataDir, '/var/lib/exchange');
+  t.equal(c.walSegmentBytes, 1048576);
+  t.equal(c.recoveryAllowGaps, true);
   t.equal(c.production, true);
   const shown = describeConfig(c);
   t.equal(shown.databaseUrl, 'postgres://u:***@127.0.0.1:5432/test', 'password masked');
@@ -65,6 +69,8 @@ t.test('a bad value names the variable and the value', async (t) => {
     [{ SHARDS: '0' }, /SHARDS.*"0"/],
     [{ SHARDS: '-1' }, /SHARDS/],
     [{ DURABILITY: 'fast' }, /DURABILITY.*"fast"/],
+    [{ WAL_SEGMENT_BYTES: '1000' }, /WAL_SEGMENT_BYTES.*"1000"/],
+    [{ RECOVERY_ALLOW_GAPS: 'yes' }, /RECOVERY_ALLOW_GAPS.*"yes"/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL.*"loud"/],
     [{ DB: 'mysql' }, /DB.*"mysql"/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],

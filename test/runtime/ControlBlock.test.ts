@@ -66,3 +66,20 @@ t.test('checks name the bad value', async (t) => {
   t.throws(() => new ShardControl(new SharedArrayBuffer(256), 0), { message: /not a control block/ });
   t.throws(() => new ShardControl(new ArrayBuffer(256) as never, 0), { message: /SharedArrayBuffer/ });
 });
+
+t.test('the durable seq (written by the journal) round-trips beyond 2^32, per shard', async (t) => {
+  const buffer = createControlBlock(2);
+  const journal0 = new ShardControl(buffer, 0);
+  const journal1 = new ShardControl(buffer, 1);
+  const reader = new ShardControl(buffer, 0);
+  t.equal(reader.durableSeq(), 0, 'none yet');
+  for (const seq of [1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 53 - 1]) {
+    journal0.publishDurable(seq);
+    t.equal(reader.durableSeq(), seq);
+  }
+  journal1.publishDurable(7);
+  t.equal(new ShardControl(buffer, 1).durableSeq(), 7);
+  t.equal(reader.durableSeq(), 2 ** 53 - 1, 'slots are independent');
+  journal0.beat();
+  t.equal(reader.heartbeat(), 1, 'the shard words are untouched');
+});

@@ -15,8 +15,11 @@ import { Heartbeat } from './heartbeat.js';
 import { Logon } from './logon.js';
 import { LogonAck } from './logon-ack.js';
 import { LogonReject } from './logon-reject.js';
+import { MarketHeartbeat } from './market-heartbeat.js';
 import { MassCancel } from './mass-cancel.js';
 import { NewOrder } from './new-order.js';
+import { OrderBookSnapshot } from './order-book-snapshot.js';
+import { OrderEvent } from './order-event.js';
 import { Subscribe } from './subscribe.js';
 import { SymbolList } from './symbol-list.js';
 import { SymbolStatus } from './symbol-status.js';
@@ -49,13 +52,16 @@ export enum Body {
   Trade = 38,
   Bbo = 39,
   SymbolList = 40,
-  SymbolStatus = 41
+  SymbolStatus = 41,
+  OrderEvent = 42,
+  OrderBookSnapshot = 43,
+  MarketHeartbeat = 44
 }
 
 export function unionToBody(
   type: Body,
-  accessor: (obj:Amend|Batch|Bbo|BookSnapshot|BookUpdate|Cancel|CancelOnDisconnect|Error|ExecutionReport|Heartbeat|Logon|LogonAck|LogonReject|MassCancel|NewOrder|Subscribe|SymbolList|SymbolStatus|Trade|Unsubscribe) => Amend|Batch|Bbo|BookSnapshot|BookUpdate|Cancel|CancelOnDisconnect|Error|ExecutionReport|Heartbeat|Logon|LogonAck|LogonReject|MassCancel|NewOrder|Subscribe|SymbolList|SymbolStatus|Trade|Unsubscribe|null
-): Amend|Batch|Bbo|BookSnapshot|BookUpdate|Cancel|CancelOnDisconnect|Error|ExecutionReport|Heartbeat|Logon|LogonAck|LogonReject|MassCancel|NewOrder|Subscribe|SymbolList|SymbolStatus|Trade|Unsubscribe|null {
+  accessor: (obj:Amend|Batch|Bbo|BookSnapshot|BookUpdate|Cancel|CancelOnDisconnect|Error|ExecutionReport|Heartbeat|Logon|LogonAck|LogonReject|MarketHeartbeat|MassCancel|NewOrder|OrderBookSnapshot|OrderEvent|Subscribe|SymbolList|SymbolStatus|Trade|Unsubscribe) => Amend|Batch|Bbo|BookSnapshot|BookUpdate|Cancel|CancelOnDisconnect|Error|ExecutionReport|Heartbeat|Logon|LogonAck|LogonReject|MarketHeartbeat|MassCancel|NewOrder|OrderBookSnapshot|OrderEvent|Subscribe|SymbolList|SymbolStatus|Trade|Unsubscribe|null
+): Amend|Batch|Bbo|BookSnapshot|BookUpdate|Cancel|CancelOnDisconnect|Error|ExecutionReport|Heartbeat|Logon|LogonAck|LogonReject|MarketHeartbeat|MassCancel|NewOrder|OrderBookSnapshot|OrderEvent|Subscribe|SymbolList|SymbolStatus|Trade|Unsubscribe|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'Logon': return accessor(new Logon())! as Logon;
@@ -78,15 +84,18 @@ export function unionToBody(
     case 'Bbo': return accessor(new Bbo())! as Bbo;
     case 'SymbolList': return accessor(new SymbolList())! as SymbolList;
     case 'SymbolStatus': return accessor(new SymbolStatus())! as SymbolStatus;
+    case 'OrderEvent': return accessor(new OrderEvent())! as OrderEvent;
+    case 'OrderBookSnapshot': return accessor(new OrderBookSnapshot())! as OrderBookSnapshot;
+    case 'MarketHeartbeat': return accessor(new MarketHeartbeat())! as MarketHeartbeat;
     default: return null;
   }
 }
 
 export function unionListToBody(
   type: Body, 
-  accessor: (index: number, obj:Amend|Batch|Bbo|BookSnapshot|BookUpdate|Cancel|CancelOnDisconnect|Error|ExecutionReport|Heartbeat|Logon|LogonAck|LogonReject|MassCancel|NewOrder|Subscribe|SymbolList|SymbolStatus|Trade|Unsubscribe) => Amend|Batch|Bbo|BookSnapshot|BookUpdate|Cancel|CancelOnDisconnect|Error|ExecutionReport|Heartbeat|Logon|LogonAck|LogonReject|MassCancel|NewOrder|Subscribe|SymbolList|SymbolStatus|Trade|Unsubscribe|null, 
+  accessor: (index: number, obj:Amend|Batch|Bbo|BookSnapshot|BookUpdate|Cancel|CancelOnDisconnect|Error|ExecutionReport|Heartbeat|Logon|LogonAck|LogonReject|MarketHeartbeat|MassCancel|NewOrder|OrderBookSnapshot|OrderEvent|Subscribe|SymbolList|SymbolStatus|Trade|Unsubscribe) => Amend|Batch|Bbo|BookSnapshot|BookUpdate|Cancel|CancelOnDisconnect|Error|ExecutionReport|Heartbeat|Logon|LogonAck|LogonReject|MarketHeartbeat|MassCancel|NewOrder|OrderBookSnapshot|OrderEvent|Subscribe|SymbolList|SymbolStatus|Trade|Unsubscribe|null, 
   index: number
-): Amend|Batch|Bbo|BookSnapshot|BookUpdate|Cancel|CancelOnDisconnect|Error|ExecutionReport|Heartbeat|Logon|LogonAck|LogonReject|MassCancel|NewOrder|Subscribe|SymbolList|SymbolStatus|Trade|Unsubscribe|null {
+): Amend|Batch|Bbo|BookSnapshot|BookUpdate|Cancel|CancelOnDisconnect|Error|ExecutionReport|Heartbeat|Logon|LogonAck|LogonReject|MarketHeartbeat|MassCancel|NewOrder|OrderBookSnapshot|OrderEvent|Subscribe|SymbolList|SymbolStatus|Trade|Unsubscribe|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'Logon': return accessor(index, new Logon())! as Logon;
@@ -109,6 +118,9 @@ export function unionListToBody(
     case 'Bbo': return accessor(index, new Bbo())! as Bbo;
     case 'SymbolList': return accessor(index, new SymbolList())! as SymbolList;
     case 'SymbolStatus': return accessor(index, new SymbolStatus())! as SymbolStatus;
+    case 'OrderEvent': return accessor(index, new OrderEvent())! as OrderEvent;
+    case 'OrderBookSnapshot': return accessor(index, new OrderBookSnapshot())! as OrderBookSnapshot;
+    case 'MarketHeartbeat': return accessor(index, new MarketHeartbeat())! as MarketHeartbeat;
     default: return null;
   }
 }

@@ -73,8 +73,16 @@ asksLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+/**
+ * CRC-32 of the top 10 levels of this book, same rule as BookUpdate.checksum; 0 = not computed.
+ */
+checksum():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startBookSnapshot(builder:flatbuffers.Builder) {
-  builder.startObject(5);
+  builder.startObject(6);
 }
 
 static addSymbolId(builder:flatbuffers.Builder, symbolId:number) {
@@ -105,18 +113,23 @@ static startAsksVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(24, numElems, 8);
 }
 
+static addChecksum(builder:flatbuffers.Builder, checksum:number) {
+  builder.addFieldInt32(5, checksum, 0);
+}
+
 static endBookSnapshot(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createBookSnapshot(builder:flatbuffers.Builder, symbolId:number, seq:bigint, timestampUs:bigint, bidsOffset:flatbuffers.Offset, asksOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createBookSnapshot(builder:flatbuffers.Builder, symbolId:number, seq:bigint, timestampUs:bigint, bidsOffset:flatbuffers.Offset, asksOffset:flatbuffers.Offset, checksum:number):flatbuffers.Offset {
   BookSnapshot.startBookSnapshot(builder);
   BookSnapshot.addSymbolId(builder, symbolId);
   BookSnapshot.addSeq(builder, seq);
   BookSnapshot.addTimestampUs(builder, timestampUs);
   BookSnapshot.addBids(builder, bidsOffset);
   BookSnapshot.addAsks(builder, asksOffset);
+  BookSnapshot.addChecksum(builder, checksum);
   return BookSnapshot.endBookSnapshot(builder);
 }
 }

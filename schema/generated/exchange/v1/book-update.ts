@@ -57,9 +57,10 @@ changesLength():number {
 }
 
 /**
- * CRC-32 (IEEE 802.3, as zlib.crc32) of the book after applying this update: the best 10 bid
- * levels then the best 10 ask levels, each as little-endian int64 price then int64 quantity.
- * 0 = not computed.
+ * CRC-32 (IEEE 802.3, unsigned) of the book after applying this update, Kraken v2 rule: the best
+ * 10 asks (lowest first) then the best 10 bids (highest first), each level as the decimal price
+ * string then the decimal quantity string with the '.' removed and leading zeros stripped, all
+ * concatenated as ASCII (docs/marketdata.md gives the bytes). 0 = not computed.
  */
 checksum():number {
   const offset = this.bb!.__offset(this.bb_pos, 12);

@@ -9,6 +9,7 @@ import { Channel } from './channel.js';
 
 /**
  * Start market data for one symbol. Several symbols: several Subscribe items in a Batch.
+ * Market-data feed (/api/v1/ws/market, docs/marketdata.md).
  */
 export class Subscribe {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -34,15 +35,35 @@ symbolId():number {
 }
 
 /**
- * Channel bits; an L2 subscription starts with a BookSnapshot.
+ * Channel bits; an L2 subscription starts with a BookSnapshot, an L3 one with an OrderBookSnapshot.
  */
 channels():Channel {
   const offset = this.bb!.__offset(this.bb_pos, 6);
   return offset ? this.bb!.readUint8(this.bb_pos + offset) : 0 as Channel;
 }
 
+/**
+ * Slow-subscriber policy: 0 = the gateway closes a subscriber past its send-buffer bound;
+ * 1 = it discards the backlog and resynchronises the subscriber with fresh snapshots once
+ * drained (deltas are skipped, so seq jumps to the snapshot's).
+ */
+conflate():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : 0;
+}
+
+/**
+ * Trades only: first replay the trades with seq > trades_from_seq still in the gateway's recent
+ * history (then live trades follow); 0 = no replay. If the range is gone, an Error (code 702) says
+ * so and the live stream starts anyway.
+ */
+tradesFromSeq():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startSubscribe(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(4);
 }
 
 static addSymbolId(builder:flatbuffers.Builder, symbolId:number) {
@@ -53,15 +74,25 @@ static addChannels(builder:flatbuffers.Builder, channels:Channel) {
   builder.addFieldInt8(1, channels, 0 as Channel);
 }
 
+static addConflate(builder:flatbuffers.Builder, conflate:number) {
+  builder.addFieldInt8(2, conflate, 0);
+}
+
+static addTradesFromSeq(builder:flatbuffers.Builder, tradesFromSeq:bigint) {
+  builder.addFieldInt64(3, tradesFromSeq, BigInt('0'));
+}
+
 static endSubscribe(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createSubscribe(builder:flatbuffers.Builder, symbolId:number, channels:Channel):flatbuffers.Offset {
+static createSubscribe(builder:flatbuffers.Builder, symbolId:number, channels:Channel, conflate:number, tradesFromSeq:bigint):flatbuffers.Offset {
   Subscribe.startSubscribe(builder);
   Subscribe.addSymbolId(builder, symbolId);
   Subscribe.addChannels(builder, channels);
+  Subscribe.addConflate(builder, conflate);
+  Subscribe.addTradesFromSeq(builder, tradesFromSeq);
   return Subscribe.endSubscribe(builder);
 }
 }

@@ -1,0 +1,260 @@
+/**
+ * Journal bench: the cost of the write-ahead log through the real pipeline (engine/pipeline.ts with
+ * its journal worker), DURABILITY=async and =sync against no journal, in the same run on the same
+ * commands.
+ *
+ *   npm run bench:journal                 # human table
+ *   npm run bench:journal -- --json       # one JSON object
+ *   flags: --commands=500000 --warmup=100000 --runs=3 --seed=1 --modes=none,async,sync
+ *          --rate=10000 --latency-seconds=2 --data-dir=<dir> (default: a temp dir; put it on the disk
+ *          you mean to measure: fsync cost is the disk's)
+ *
+ * 1. Input: `CommandGenerator` ('exchangeCore' mix, as bench:runtime): setup + `--warmup` + `--commands`.
+ * 2. Throughput: per mode a fresh one-shard pipeline (backoff) over a fresh data directory; setup and
+ *    warm-up submitted and drained untimed; then the main thread submits the commands (`submitBatch`
+ *    64 at a time, bursts of 8192 with a yield after each, 1 ms sleep on a full ring) while the
+ *    dispatcher checks the event sequence; time from the first submit to the last event. Runs
+ *    interleave the modes; the figure quoted is the median per-run ratio sync / async and
+ *    async / none (issue #7 target: sync costs <= 25 % of throughput, ratio >= 0.75). Also the WAL's
+ *    commits (fsyncs) and bytes, from the pipeline's durable seq.
+ * 3. Latency at a fixed offered rate (`--rate`): command i is due at t0 + i/rate; latency = arrival
+ *    of its first event at the main thread - due time (HDR, ns; no coordinated omission). In sync mode
+ *    this includes the fsync of the batch holding the command: the report-release latency.
+ * Asserted: every event delivered in sequence; with a journal, every command durable after stop
+ * (durable seq = commands submitted).
+ * Thread-safety: main thread of its own process (plus the shard and journal workers).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { MatchingEngine } from '../../engine/book/MatchingEngine.js';
+import { Pipeline } from '../../engine/pipeline.js';
+import { COMMAND_SIZE } from '../../engine/records/CommandRecord.js';
+import * as E from '../../engine/records/EventRecord.js';
+import {
+  CommandGenerator,
+  EXCHANGE_CORE_CONFIG,
+  generateCommands,
+} from '../../engine/reference/CommandGenerator.js';
+import { BACK_PRESSURED, OK } from '../../engine/runtime/SubmitResult.js';
+import {
+  assertResult,
+  latencyHistogram,
+  median,
+  numberFlag,
+  parseArgs,
+  report,
+  summarize,
+} from '../lib/harness.js';
+
+type Mode = 'none' | 'async' | 'sync';
+const args = parseArgs();
+const COMMANDS = numberFlag(args, 'commands', 500_000);
+const WARMUP = numberFlag(args, 'warmup', 100_000);
+const RUNS = numberFlag(args, 'runs', 3);
+const SEED = numberFlag(args, 'seed', 1);
+const RATE = numberFlag(args, 'rate', 10_000);
+const LATENCY_SECONDS = numberFlag(args, 'latency-seconds', 2);
+const MODES = (args.flags.get('modes') ?? 'none,async,sync').split(',') as Mode[];
+const BASE_DIR = args.flags.get('data-dir') ?? tmpdir();
+
+const log = pino({ level: 'warn' });
+const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const options = { seed: SEED, mix: 'exchangeCore' } as const;
+const setupCount =
+  new CommandGenerator(options, new MatchingEngine(EXCHANGE_CORE_CONFIG)).setupCount + WARMUP;
+const stream = generateCommands(options, setupCount + COMMANDS, new MatchingEngine(EXCHANGE_CORE_CONFIG));
+const bytes = stream.bytes;
+const expectedEvents = stream.events;
+
+interface Probe {
+  delivered: number;
+  lastSeq: number;
+  bad: number;
+  target: number;
+  done: (() => void) | undefined;
+  due: Float64Array | undefined;
+  lastCorrelation: number;
+  histogram: ReturnType<typeof latencyHistogram>;
+}
+
+const newProbe = (): Probe => ({
+  delivered: 0,
+  lastSeq: 0,
+  bad: 0,
+  target: 0,
+  done: undefined,
+  due: undefined,
+  lastCorrelation: 0,
+  histogram: latencyHistogram(),
+});
+
+async function startPipeline(mode: Mode, probe: Probe): Promise<{ p: Pipeline; dir: string }> {
+  const dir = mkdtempSync(join(BASE_DIR, 'exc-wal-bench-'));
+  const onEvent = (_shard: number, v: DataView, off: number): void => {
+    const seq = E.readSeq(v, off);
+    if (seq !== probe.lastSeq + 1) probe.bad++;
+    probe.lastSeq = seq;
+    const due = probe.due;
+    if (due !== undefined) {
+      const corr = E.readCorrelationId(v, off);
+      if (corr !== probe.lastCorrelation) {
+        probe.lastCorrelation = corr;
+        const t = due[corr - 1];
+        if (t > 0) probe.histogram.recordValue(Math.max(1, Math.round((performance.now() - t) * 1e6)));
+      }
+    }
+    if (++probe.delivered === probe.target) probe.done?.();
+  };
+  const p = await Pipeline.start({
+    shards: 1,
+    symbols: [],
+    idle: 'backoff',
+    log,
+    onEvent,
+    maxOrders: EXCHANGE_CORE_CONFIG.maxOrders,
+    maxSymbols: EXCHANGE_CORE_CONFIG.maxSymbols,
+    maxAccounts: EXCHANGE_CORE_CONFIG.maxAccounts,
+    ...(mode === 'none' ? {} : { journal: { dataDir: dir, durability: mode } }),
+  });
+  return { p, dir };
+}
+
+function delivered(probe: Probe, target: number): Promise<void> {
+  probe.target = target;
+  if (probe.delivered >= target) return Promise.resolve();
+  return new Promise((resolve) => {
+    probe.done = resolve;
+  });
+}
+
+async function submitRange(p: Pipeline, from: number, to: number): Promise<void> {
+  let i = from;
+  while (i < to) {
+    const burstEnd = Math.min(to, i + 8192);
+    let r: number = OK;
+    while (i < burstEnd) {
+      r = p.submitBatch(0, bytes, i * COMMAND_SIZE, Math.min(64, burstEnd - i));
+      if (r <= 0) break;
+      i += r;
+      r = OK;
+    }
+    if (r === OK) await yieldTurn();
+    else {
+      assertResult(r === BACK_PRESSURED, `submit returned ${r}`);
+      await sleep(1);
+    }
+  }
+}
+
+async function finish(mode: Mode, p: Pipeline, dir: string, submitted: number): Promise<void> {
+  await p.stop();
+  if (mode !== 'none') {
+    const durable = p.health().shards[0].durableSeq;
+    assertResult(durable === submitted, `${mode}: durable seq ${durable} != ${submitted} commands`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function throughputRun(mode: Mode): Promise<number> {
+  const probe = newProbe();
+  const { p, dir } = await startPipeline(mode, probe);
+  await submitRange(p, 0, setupCount);
+  const setupEvents = await countDelivered(probe);
+  const t0 = performance.now();
+  await submitRange(p, setupCount, setupCount + COMMANDS);
+  await delivered(probe, expectedEvents);
+  const ms = performance.now() - t0;
+  assertResult(probe.bad === 0 && probe.delivered === expectedEvents, `${mode}: events broken`);
+  assertResult(setupEvents > 0, 'setup emitted events');
+  await finish(mode, p, dir, setupCount + COMMANDS);
+  return (COMMANDS / ms) * 1e3;
+}
+
+/** Waits until the delivered count stops changing for a moment (the setup's events are all in). */
+async function countDelivered(probe: Probe): Promise<number> {
+  let last = -1;
+  while (probe.delivered !== last) {
+    last = probe.delivered;
+    await sleep(20);
+  }
+  return last;
+}
+
+async function latencyRun(mode: Mode) {
+  const n = Math.min(Math.round(RATE * LATENCY_SECONDS), COMMANDS);
+  const probe = newProbe();
+  const { p, dir } = await startPipeline(mode, probe);
+  await submitRange(p, 0, setupCount);
+  await countDelivered(probe);
+  const due = new Float64Array(setupCount + n);
+  probe.due = due;
+  const intervalMs = 1e3 / RATE;
+  const t0 = performance.now() + 1;
+  let next = setupCount;
+  const end = setupCount + n;
+  while (next < end) {
+    const now = performance.now();
+    while (next < end) {
+      const at = t0 + (next - setupCount) * intervalMs;
+      if (at > now) break;
+      due[next] = at;
+      if (p.submit(0, bytes, next * COMMAND_SIZE) !== OK) break;
+      next++;
+    }
+    await yieldTurn();
+  }
+  while (probe.histogram.totalCount < n) await sleep(5);
+  await finish(mode, p, dir, setupCount + n);
+  assertResult(probe.bad === 0, `${mode}: event sequence broken`);
+  return summarize(probe.histogram);
+}
+
+async function main(): Promise<void> {
+  for (const mode of MODES) await throughputRun(mode); // warm-up
+  const rates = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
+  for (let r = 0; r < RUNS; r++) for (const mode of MODES) rates.get(mode)?.push(await throughputRun(mode));
+  const ratio = (a: Mode, b: Mode): number | undefined => {
+    const x = rates.get(a);
+    const y = rates.get(b);
+    if (x === undefined || y === undefined || x.length === 0 || y.length === 0) return undefined;
+    return median(x.map((v, i) => v / y[i]));
+  };
+  const latency: Record<string, ReturnType<typeof summarize>> = {};
+  for (const mode of MODES) latency[mode] = await latencyRun(mode);
+  const result = {
+    commands: COMMANDS,
+    runs: RUNS,
+    rate: RATE,
+    throughput: Object.fromEntries(
+      [...rates].map(([m, v]) => [m, { median: Math.round(median(v)), runs: v.map(Math.round) }]),
+    ),
+    ratioSyncOverAsync: ratio('sync', 'async'),
+    ratioAsyncOverNone: ratio('async', 'none'),
+    latencyNs: latency,
+    targetSyncOverAsync: 0.75,
+  };
+  report(
+    args,
+    'journal/wal',
+    result,
+    MODES.map((m) => ({
+      mode: m,
+      'commands/s (median)': Math.round(median(rates.get(m) ?? [])).toLocaleString(),
+      [`p50 us @${RATE}/s`]: latency[m].p50_us,
+      'p99 us': latency[m].p99_us,
+      'p99.9 us': latency[m].p999_us,
+    })),
+  );
+  if (!args.json) {
+    process.stdout.write(
+      `sync/async throughput ${result.ratioSyncOverAsync?.toFixed(2)} (target >= 0.75), async/none ${result.ratioAsyncOverNone?.toFixed(2)}\n`,
+    );
+  }
+}
+
+await main();
