@@ -22,6 +22,8 @@ import { createLogger, type Logger } from './gateway/logger.js';
 import { seedFromRecovery } from './gateway/orders/RecoveredOrders.js';
 import { loadNativeUws } from './gateway/uws.js';
 import { OrderEntryGateway } from './gateway/ws/OrderEntryGateway.js';
+import { openDatabase } from './journal/pg/Database.js';
+import { History } from './journal/pg/History.js';
 
 async function main(): Promise<void> {
   // 1. configuration and logging
@@ -42,8 +44,17 @@ async function main(): Promise<void> {
   // 2. native uWebSockets.js check
   const uws = loadNativeUws();
 
-  // 3. gateway, engine pipeline, listen
+  // 3a. the database: the embedded PostgreSQL (default; data under DATA_DIR/pg), DATABASE_URL, or
+  //     none (DB=none: WAL only); migrated under an advisory lock before anything writes to it
+  const db = await openDatabase(
+    { database: config.database, databaseUrl: config.databaseUrl, dataDir: config.dataDir },
+    (msg) => log.info({ database: config.database }, msg),
+  );
+
+  // 3b. gateway, engine pipeline (with the journal: WAL, and the PostgreSQL writer when there is a
+  //     database), listen
   const gateway = await Gateway.create({
+    history: db === undefined ? undefined : new History(db.sql),
     uws,
     log,
     symbols: config.symbols,
@@ -66,12 +77,22 @@ async function main(): Promise<void> {
     commandRingBytes: config.commandRingBytes,
     eventRingBytes: config.eventRingBytes,
     maxOrders: config.shardMaxOrders,
+    maxSymbols: SHARD_MAX_SYMBOLS,
+    maxAccounts: SHARD_MAX_ACCOUNTS,
     // The WAL is on whenever the server runs (DB=none only means no PostgreSQL).
     journal: {
       dataDir: config.dataDir,
       durability: config.durability,
       segmentBytes: config.walSegmentBytes,
       allowGaps: config.recoveryAllowGaps,
+      stateHash: config.recoveryStateHash,
+      tasks: db === undefined ? [] : [new URL('./journal/pg/pgJournalTask.js', import.meta.url)],
+      taskOptions: {
+        databaseUrl: db?.url,
+        maxOrders: config.shardMaxOrders,
+        maxSymbols: SHARD_MAX_SYMBOLS,
+        maxAccounts: SHARD_MAX_ACCOUNTS,
+      },
     },
   });
   gateway.attach(pipeline);
@@ -90,6 +111,7 @@ async function main(): Promise<void> {
   } catch {
     log.fatal({ host: config.host, port: config.port }, 'cannot listen (port in use?)');
     await pipeline.stop();
+    await db?.stop();
     process.exit(1);
   }
   log.info({ url: `http://${config.host}:${port}`, port, health: '/api/v1/health' }, 'exchange listening');
@@ -110,8 +132,14 @@ async function main(): Promise<void> {
     await pipeline.stop();
     orderEntry.detach();
     gateway.detach();
+    // Note: after the pipeline: the journal's PostgreSQL writer drained into it on stop.
+    await db?.stop();
   });
 }
+
+/** Engine capacities per shard besides SHARD_MAX_ORDERS (the journal's replicas need the same). */
+const SHARD_MAX_SYMBOLS = 1024;
+const SHARD_MAX_ACCOUNTS = 2 ** 16;
 
 /** How long a graceful stop may take before the process gives up and exits non-zero. */
 const STOP_TIMEOUT_MS = 30_000;

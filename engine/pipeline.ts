@@ -131,6 +131,12 @@ export interface JournalOptions {
   readonly segmentBytes?: number;
   /** Start despite a gap or duplicate in the middle of the WAL (logged). Default false. */
   readonly allowGaps?: boolean;
+  /**
+   * Compute the recovered engine's stateHash() at start-up (reported in `recovered(k)` and logged).
+   * It walks every open order: ~1-2 s per million. Default true; the server turns it on with
+   * RECOVERY_STATE_HASH=1.
+   */
+  readonly stateHash?: boolean;
   /** Commands per WAL batch (group commit) at most. Default 4096. */
   readonly batchRecords?: number;
   /** Modules exporting `createJournalTask`, run inside the journal worker (journal/JournalTask.ts). */
@@ -553,6 +559,7 @@ export class Pipeline {
               walDir: walDir(s.journal.dataDir, k),
               snapshotDir: join(s.journal.dataDir, 'snapshots', `shard-${k}`),
               allowGaps: s.journal.allowGaps === true,
+              stateHash: s.journal.stateHash !== false,
             },
           }),
     };

@@ -33,6 +33,7 @@ import { PendingRequests } from './orders/PendingRequests.js';
 import { REST_SESSION_ID } from './orders/sessionIds.js';
 import { Health } from './rest/Health.js';
 import { MarketDataApi } from './rest/MarketDataApi.js';
+import type { History } from '../journal/pg/History.js';
 import { OrdersApi } from './rest/OrdersApi.js';
 import { SymbolDirectory } from './rest/SymbolDirectory.js';
 import { unitsToDecimal } from './symbols/decimal.js';
@@ -70,6 +71,8 @@ export interface GatewayOptions {
   readonly store?: OrderStoreOptions;
   /** Node.js default metrics in /metrics (default true). */
   readonly defaultMetrics?: boolean;
+  /** Order and trade history in PostgreSQL (REST reads); undefined with DB=none. */
+  readonly history?: History;
   /** Market-data feed settings (docs/marketdata.md). */
   readonly marketData?: MarketDataOptions & {
     /** Trades kept per symbol (power of two, default 8192). */
@@ -173,7 +176,7 @@ export class Gateway {
       observer: this.metrics,
       maxBodyBytes: options.maxBodyBytes,
     });
-    this.registerRoutes();
+    this.registerRoutes(options.history);
   }
 
   /** Adds a per-event listener (after the order store has applied the event). */
@@ -222,7 +225,7 @@ export class Gateway {
     this.candles.close().catch((err: unknown) => this.log.warn({ err }, 'candle pool close failed'));
   }
 
-  private registerRoutes(): void {
+  private registerRoutes(history: History | undefined): void {
     const router = this.router;
     router.get('/api/v1/health', () => {
       const { status, body } = this.health.report();
@@ -250,6 +253,7 @@ export class Gateway {
       auth: this.auth,
       metrics: this.metrics,
       sessionId: REST_SESSION_ID,
+      history,
     }).register(router);
     new MarketDataApi({ hub: this.marketData.hub, symbols: this.symbols, candles: this.candles }).register(
       router,

@@ -8,7 +8,7 @@
  *           WAL k: one write + one fdatasync for the batch
  *           commands[k].release()                        // the journal's cursor = the durable position
  *           sync mode: wake shard k (parked behind the gate); control block: durable seq of k
- *         hosted tasks: poll() (JournalTask.ts)
+ *         hosted tasks: poll() (JournalTask.ts; their WAL retention holds live in the task context)
  *         idle (Backoff on the rings' park words) when there was nothing to do
  *   until every shard's STOP_RECORD was released (or, for a dead shard, the pipeline's stop request
  *   and an empty ring): the last batches are fsynced, the files closed, the tasks closed.
@@ -99,12 +99,21 @@ export async function runJournal(data: JournalWorkerData): Promise<void> {
   });
   const gated = data.gated;
 
+  const holds: ((shard: number) => number)[] = [];
   const context: JournalTaskContext = {
     shards: n,
     dataDir: data.dataDir,
     walDir: (k) => walDir(data.dataDir, data.shards[k].shardId),
     durableSeq: (k) => writers[k].durableSeq,
     options: data.taskOptions,
+    holdWal: (restartSeq) => {
+      holds.push(restartSeq);
+    },
+    walHeldFrom: (k) => {
+      let min = Number.POSITIVE_INFINITY;
+      for (const h of holds) min = Math.min(min, h(k));
+      return min;
+    },
   };
   const tasks: JournalTask[] = [];
   for (const url of data.tasks) {
@@ -136,6 +145,10 @@ export async function runJournal(data: JournalWorkerData): Promise<void> {
   const idle = new Backoff(site, { maxParkMs: n > 1 ? 1 : 100 });
   parentPort?.postMessage({ journalReady: true } satisfies JournalReady);
   let busyPasses = 0;
+  // Note: a pending Atomics.waitAsync does not keep a worker's event loop alive (Node 20): with tasks
+  // that hold no handle of their own (the snapshot task between writes), an idle wait would end the
+  // thread with exit code 13 (unsettled top-level await). One idle timer handle keeps it alive.
+  const keepAlive = tasks.length > 0 ? setInterval(noop, 0x7fffffff) : undefined;
   for (;;) {
     let work = 0;
     let active = 0;
@@ -163,7 +176,10 @@ export async function runJournal(data: JournalWorkerData): Promise<void> {
   }
   for (const w of writers) w.close();
   for (const task of tasks) await task.close();
+  clearInterval(keepAlive);
 }
+
+function noop(): void {}
 
 /** Park site over every ring: announce on all, re-check all, sleep on ring 0's consumer-1 word. */
 class AllRings implements Parkable {

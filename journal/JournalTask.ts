@@ -28,6 +28,11 @@
  * then waits behind a task's synchronous work, so keep that short). `durableSeq(k)` is the seq up to
  * which shard k's WAL is fsynced: read records only up to it (`WalReader.readFrom(last, durable, ..)`).
  * A task that throws ends the journal worker (the pipeline marks every shard down).
+ *
+ * WAL retention holds: a task that restarts from state it persisted elsewhere (PostgreSQL's
+ * journal_progress) registers `holdWal(k => persistedCmdSeq(k))`; the task that prunes (the snapshot
+ * task, journal/snapshot/snapshotJournalTask.ts) reads `walHeldFrom(k)` and keeps a snapshot at or
+ * below it plus every WAL record after that snapshot (docs/durability.md, "What is retained").
  * Thread-safety: everything here runs on the journal worker thread.
  */
 
@@ -42,6 +47,14 @@ export interface JournalTaskContext {
   durableSeq(shard: number): number;
   /** `PipelineOptions.journal.taskOptions`, as given (structured-cloned). */
   readonly options: unknown;
+  /**
+   * Registers a WAL retention hold: `restartSeq(k)` is the cmd seq from which this task would rebuild
+   * shard k after a restart (never decreasing). Call once, at creation. Optional so that a hand-made
+   * context (tests) may leave it out; the journal worker always provides it.
+   */
+  holdWal?(restartSeq: (shard: number) => number): void;
+  /** The lowest restart seq any task holds for shard k right now (Infinity: no hold). */
+  walHeldFrom?(shard: number): number;
 }
 
 export interface JournalTask {

@@ -44,6 +44,8 @@ export interface Config {
   readonly durability: Durability;
   /** WAL_SEGMENT_BYTES: roll a WAL segment file at this size (default 64 MiB). */
   readonly walSegmentBytes: number;
+  /** RECOVERY_STATE_HASH=1: compute and log the recovered engines' stateHash() at start-up (slower start). */
+  readonly recoveryStateHash: boolean;
   /** RECOVERY_ALLOW_GAPS=1: start despite a gap or duplicate sequence in the middle of the WAL (logged). */
   readonly recoveryAllowGaps: boolean;
   /** Absolute path of the data directory (WAL, snapshots, embedded PostgreSQL). */
@@ -141,6 +143,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       `RECOVERY_ALLOW_GAPS must be "0" or "1", got RECOVERY_ALLOW_GAPS=${JSON.stringify(gaps)}`,
     );
   }
+  const stateHash = stringVar(env, 'RECOVERY_STATE_HASH', '0');
+  if (stateHash !== '0' && stateHash !== '1') {
+    throw new ConfigError(
+      `RECOVERY_STATE_HASH must be "0" or "1", got RECOVERY_STATE_HASH=${JSON.stringify(stateHash)}`,
+    );
+  }
   const dataDir = resolve(cwd, stringVar(env, 'DATA_DIR', './data'));
   const symbolsPath = nonEmpty(env.SYMBOLS);
   const table =
@@ -161,6 +169,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     durability,
     walSegmentBytes,
     recoveryAllowGaps: gaps === '1',
+    recoveryStateHash: stateHash === '1',
     dataDir,
     symbolsSource: symbolsPath === undefined ? 'demo' : resolve(cwd, symbolsPath),
     symbols: table.symbols,
@@ -187,6 +196,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     durability: c.durability,
     walSegmentBytes: c.walSegmentBytes,
     recoveryAllowGaps: c.recoveryAllowGaps,
+    recoveryStateHash: c.recoveryStateHash,
     dataDir: c.dataDir,
     symbols: `${c.symbolsSource}: ${c.symbols.map((s) => s.name).join(', ')}`,
     ws: c.ws,

@@ -93,7 +93,13 @@ export class OrderRecord {
     this.leavesQty = E.readF64(v, o, E.LEAVES_QTY);
     this.displayQty = E.readF64(v, o, E.DISPLAY_QTY);
     const stop = this.orderType === OrderType.STOP || this.orderType === OrderType.STOP_LIMIT;
-    this.status = stop ? OrderStatus.PENDING_TRIGGER : OrderStatus.NEW;
+    // Note: an ACCEPTED event has filledQty 0, except the ones recovery seeding synthesises for
+    // orders that traded before a restart (gateway/orders/RecoveredOrders.ts).
+    this.status = stop
+      ? OrderStatus.PENDING_TRIGGER
+      : this.filledQty > 0
+        ? OrderStatus.PARTIALLY_FILLED
+        : OrderStatus.NEW;
     this.reason = 0;
     this.notional = 0;
     this.lastPrice = 0;

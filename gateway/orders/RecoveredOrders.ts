@@ -6,7 +6,8 @@
  * rows of OPEN_ORDER_FIELDS); this turns them into the events that would have built the same views:
  *
  *   per open order, in the engine's order (price-time within each level):  ACCEPTED with the order's
- *     current fields (filledQty may be > 0: the OrderStore takes it as it is)
+ *     current fields (filledQty may be > 0: the OrderStore takes it as it is), and TRIGGERED after it
+ *     for a stop order that already triggered
  *   per (symbol, side, price) of the resting, non-stop orders:  L2_UPDATE (displayed qty, order count)
  *   per symbol with open orders:  BBO
  *
@@ -19,7 +20,7 @@
  */
 
 import * as E from '../../engine/records/EventRecord.js';
-import { Side } from '../../engine/records/OrderCodes.js';
+import { OrderType, Side } from '../../engine/records/OrderCodes.js';
 import type { EventHandler } from '../../engine/runtime/EventDispatcher.js';
 import {
   OPEN_ORDER_FIELDS,
@@ -74,6 +75,13 @@ export function seedFromRecovery(shardId: number, recovered: RecoveredShard, onE
     onEvent(shardId, view, 0);
     emitted++;
     if (rows[r + F.isStop] !== 0) continue;
+    const type = rows[r + F.orderType];
+    if (type === OrderType.STOP || type === OrderType.STOP_LIMIT) {
+      // A stop that already triggered (it rests in the book): its TRIGGERED event, same body.
+      view.setUint8(E.TYPE, E.EventType.TRIGGERED);
+      onEvent(shardId, view, 0);
+      emitted++;
+    }
     let book = books.get(symbolId);
     if (book === undefined) {
       book = [new Map(), new Map()];

@@ -6,10 +6,22 @@
  * ever shows the caller's own orders: another account's order id answers exactly like an unknown id
  * (404 ORDER_NOT_FOUND), so ids cannot be probed. Orders go through OrderService (command ring ->
  * shard -> events -> OrderStore); replies show the order's state after matching. Error mapping:
- * gateway/rest/errors.ts. Thread-safety: main thread only.
+ * gateway/rest/errors.ts.
+ *
+ * History (when PostgreSQL is configured: `history`): the in-memory OrderStore holds the open orders
+ * and a bounded window of recently closed ones; PostgreSQL holds every order and trade the journal
+ * persisted. `GET /orders?status=closed` (closed statuses only) pages through PostgreSQL (newest
+ * first, `next_cursor` is PostgreSQL's); `GET /orders/{id}` and `/orders/{id}/trades` fall back to
+ * PostgreSQL for an order the store no longer holds (evicted, or closed before a restart);
+ * `GET /api/v1/account/trades` lists the caller's fills from PostgreSQL. PostgreSQL lags the engine by
+ * the journal lag (health: `journal`), so a just-closed order may show in the store first. Without a
+ * database the closed list comes from the store and account/trades answers 503 HISTORY_UNAVAILABLE;
+ * PostgreSQL unreachable answers 503 HISTORY_UNAVAILABLE too.
+ * Thread-safety: main thread only.
  */
 
 import { Reason } from '../../engine/ResultCodes.js';
+import type { History, HistoryOrder } from '../../journal/pg/History.js';
 import type { Authenticator } from '../auth/Authenticator.js';
 import type { HttpRequestInfo, HttpRouter } from '../http/HttpRouter.js';
 import { errorReply, json, type Reply } from '../http/Reply.js';
@@ -27,6 +39,8 @@ import type { SymbolDirectory } from './SymbolDirectory.js';
 export const ORDERS_PATH = '/api/v1/orders';
 /** The seed's documented aliases. */
 export const ORDERS_ALIAS_PATH = '/api/v1/orders/orders';
+/** The caller's fills, from PostgreSQL. */
+export const ACCOUNT_TRADES_PATH = '/api/v1/account/trades';
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
 
@@ -37,6 +51,8 @@ export interface OrdersApiOptions {
   readonly metrics: GatewayMetrics;
   /** Session id stamped on REST commands (events of REST orders carry it). */
   readonly sessionId: number;
+  /** Order and trade history in PostgreSQL; undefined with DB=none. */
+  readonly history?: History;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -48,6 +64,7 @@ export class OrdersApi {
   private readonly auth: Authenticator;
   private readonly metrics: GatewayMetrics;
   private readonly sessionId: number;
+  private readonly history: History | undefined;
 
   constructor(options: OrdersApiOptions) {
     this.orders = options.orders;
@@ -55,6 +72,7 @@ export class OrdersApi {
     this.auth = options.auth;
     this.metrics = options.metrics;
     this.sessionId = options.sessionId;
+    this.history = options.history;
   }
 
   register(router: HttpRouter): void {
@@ -66,6 +84,7 @@ export class OrdersApi {
       router.put(`${base}/:id/cancel`, (req) => this.cancel(req));
       router.get(`${base}/:id/trades`, (req) => this.trades(req));
     }
+    router.get(ACCOUNT_TRADES_PATH, (req) => this.accountTrades(req));
   }
 
   private async authenticate(req: HttpRequestInfo): Promise<number | Reply> {
@@ -150,6 +169,9 @@ export class OrdersApi {
     }
     const limit = intParam(q.get('limit'), DEFAULT_PAGE, 1, MAX_PAGE);
     if (limit < 0) return badQuery('limit', q.get('limit') ?? '', `an integer 1..${MAX_PAGE}`);
+    if (this.history !== undefined && statusMask !== 0 && (statusMask & ~CLOSED_MASK) === 0) {
+      return this.closedFromHistory(account, statusMask, symbolId, side, limit, q.get('cursor'));
+    }
     const cursor = intParam(q.get('cursor'), 0, 1, Number.MAX_SAFE_INTEGER);
     if (cursor < 0) return badQuery('cursor', q.get('cursor') ?? '', 'the next_cursor of a previous page');
     const page = this.orders.store.list(account, { statusMask, symbolId, side }, limit, cursor);
@@ -163,14 +185,24 @@ export class OrdersApi {
     const account = await this.authenticate(req);
     if (typeof account !== 'number') return account;
     const r = this.owned(account, req.params[0]);
-    return r === undefined ? notFound(req.params[0]) : json(200, this.view(r, true));
+    if (r !== undefined) return json(200, this.view(r, true));
+    const h = this.history;
+    const id = parseOrderIdText(req.params[0]);
+    if (h === undefined || id === 0) return notFound(req.params[0]);
+    return historyRead(async () => {
+      const [order, trades] = await Promise.all([h.order(account, id), h.orderTrades(account, id)]);
+      if (order === undefined) return notFound(req.params[0]);
+      const symbol = this.symbols.byIdOrUndefined(order.symbolId);
+      if (symbol === undefined) return notFound(req.params[0]);
+      return json(200, orderJson(asRecord({ ...order, fills: trades }), symbol, true));
+    });
   }
 
   private async trades(req: HttpRequestInfo): Promise<Reply> {
     const account = await this.authenticate(req);
     if (typeof account !== 'number') return account;
     const r = this.owned(account, req.params[0]);
-    if (r === undefined) return notFound(req.params[0]);
+    if (r === undefined) return this.tradesFromHistory(account, req.params[0]);
     const symbol = this.symbols.byIdOrUndefined(r.symbolId)!;
     return json(200, {
       order_id: String(r.orderId),
@@ -200,6 +232,93 @@ export class OrdersApi {
     return json(200, this.view(r, true));
   }
 
+  private tradesFromHistory(account: number, idText: string): Promise<Reply> | Reply {
+    const h = this.history;
+    const id = parseOrderIdText(idText);
+    if (h === undefined || id === 0) return notFound(idText);
+    return historyRead(async () => {
+      const [order, trades] = await Promise.all([h.order(account, id), h.orderTrades(account, id)]);
+      if (order === undefined) return notFound(idText);
+      const symbol = this.symbols.byIdOrUndefined(order.symbolId);
+      if (symbol === undefined) return notFound(idText);
+      return json(200, {
+        order_id: String(order.orderId),
+        symbol: symbol.name,
+        trades: trades.map((f) => fillJson(f, symbol)),
+        fill_count: order.fillCount,
+        truncated: order.fillCount > trades.length,
+      });
+    });
+  }
+
+  private closedFromHistory(
+    account: number,
+    statusMask: number,
+    symbolId: number,
+    side: number,
+    limit: number,
+    cursor: string | null,
+  ): Promise<Reply> | Reply {
+    const h = this.history as History;
+    if (cursor !== null && cursor !== '' && !/^\d{1,19}\.\d{1,19}$/.test(cursor)) {
+      return badQuery('cursor', cursor, 'the next_cursor of a previous page');
+    }
+    return historyRead(async () => {
+      const page = await h.closedOrders({
+        accountId: account,
+        symbolId,
+        limit,
+        cursor: cursor === null || cursor === '' ? undefined : cursor,
+      });
+      // Note: status and side filters apply to the page PostgreSQL returned (a page may be short).
+      const orders = page.items.filter(
+        (o) => (statusMask & (1 << o.status)) !== 0 && (side === 0 || o.side === side),
+      );
+      return json(200, {
+        orders: orders.map((o) => orderJson(asRecord(o), this.symbols.byIdOrUndefined(o.symbolId)!, false)),
+        next_cursor: page.next,
+      });
+    });
+  }
+
+  private async accountTrades(req: HttpRequestInfo): Promise<Reply> {
+    const account = await this.authenticate(req);
+    if (typeof account !== 'number') return account;
+    const h = this.history;
+    if (h === undefined) {
+      return errorReply(503, 'HISTORY_UNAVAILABLE', 'no database (DB=none): trade history is not kept');
+    }
+    const q = new URLSearchParams(req.query);
+    let symbolId = 0;
+    const symbolRef = q.get('symbol');
+    if (symbolRef !== null && symbolRef !== '') {
+      const symbol = this.symbols.find(symbolRef);
+      if (symbol === undefined) return badQuery('symbol', symbolRef, this.symbols.names().join(', '));
+      symbolId = symbol.id;
+    }
+    const limit = intParam(q.get('limit'), DEFAULT_PAGE, 1, MAX_PAGE);
+    if (limit < 0) return badQuery('limit', q.get('limit') ?? '', `an integer 1..${MAX_PAGE}`);
+    const cursor = q.get('cursor');
+    if (cursor !== null && cursor !== '' && !/^\d{1,19}\.\d{1,19}$/.test(cursor)) {
+      return badQuery('cursor', cursor, 'the next_cursor of a previous page');
+    }
+    return historyRead(async () => {
+      const page = await h.trades({
+        accountId: account,
+        symbolId,
+        limit,
+        cursor: cursor === null || cursor === '' ? undefined : cursor,
+      });
+      return json(200, {
+        trades: page.items.map((t) => {
+          const symbol = this.symbols.byIdOrUndefined(t.symbolId)!;
+          return { ...fillJson(t, symbol), order_id: String(t.orderId), symbol: symbol.name };
+        }),
+        next_cursor: page.next,
+      });
+    });
+  }
+
   private owned(account: number, idText: string): OrderRecord | undefined {
     const id = parseOrderIdText(idText);
     return id === 0 ? undefined : this.orders.store.getOwned(account, id);
@@ -215,6 +334,21 @@ export class OrdersApi {
       this.metrics.orderResult('busy');
     } else if (outcome === Outcome.SHARD_DOWN) this.metrics.orderResult('shard_down');
     else this.metrics.orderResult('timeout');
+  }
+}
+
+/** A PostgreSQL order row in the OrderStore's record shape (the same field names; orderJson reads it). */
+function asRecord(o: HistoryOrder | (Omit<HistoryOrder, 'fills'> & { fills: unknown[] })): OrderRecord {
+  const open = o.status !== 0 && (CLOSED_MASK & (1 << o.status)) === 0;
+  return { ...o, open, evicted: false, seq: 0 } as unknown as OrderRecord;
+}
+
+/** Runs a PostgreSQL read; an unreachable or failing database answers 503 (JSON), never a crash. */
+async function historyRead(read: () => Promise<Reply>): Promise<Reply> {
+  try {
+    return await read();
+  } catch (err) {
+    return errorReply(503, 'HISTORY_UNAVAILABLE', `order history unavailable: ${(err as Error).message}`);
   }
 }
 

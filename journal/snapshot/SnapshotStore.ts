@@ -10,7 +10,8 @@
  * - `loadNewest(maxCmdSeq)` (synchronous: start-up only) returns the newest snapshot with
  *   cmdSeq <= maxCmdSeq that verifies (checksums, lengths, inflates, names its own cmdSeq and, when
  *   the store knows it, its shard). Bad files are logged and skipped, never thrown.
- * - `prune(keep)` removes all but the newest `keep` snapshot files and leftover temp files.
+ * - `prune(keep, holdAtOrBelow?)` removes all but the newest `keep` snapshot files (and the newest one at or
+ *   below a retention hold) and leftover temp files.
  *
  * Callers: journal/Replica.ts (write), engine/runtime/shardWorker.ts (loadNewest at start-up), the
  * journal worker (prune, close). Thread-safety: an instance belongs to one thread; the pool's threads
@@ -261,13 +262,20 @@ export class SnapshotStore {
     return undefined;
   }
 
-  /** Removes all but the newest `keep` snapshots and stale temp files; returns the removed names. */
-  prune(keep: number): string[] {
+  /**
+   * Removes all but the newest `keep` snapshots and stale temp files; returns the removed names.
+   * `holdAtOrBelow` (a WAL retention hold: PostgreSQL's persisted cmd seq) also keeps the newest
+   * snapshot with cmdSeq <= it, the one a restarting follower would load.
+   */
+  prune(keep: number, holdAtOrBelow = Number.POSITIVE_INFINITY): string[] {
     if (!Number.isInteger(keep) || keep < 1) {
       throw new SnapshotConfigError(`snapshot prune keeps an integer >= 1 of snapshots, got ${keep}`);
     }
     const removed: string[] = [];
-    for (const { name } of this.list().slice(keep)) {
+    const all = this.list();
+    const held = all.find((s) => s.cmdSeq <= holdAtOrBelow);
+    for (const { name } of all.slice(keep)) {
+      if (name === held?.name) continue;
       rmSync(join(this.dir, name), { force: true });
       removed.push(name);
     }

@@ -40,7 +40,15 @@ const transpileMs = Math.round(performance.now() - transpileAt);
 
 function boot(env: Record<string, string>): Booted {
   const child = spawn(process.execPath, [SERVER_JS], {
-    env: { ...process.env, LOG_LEVEL: 'info', DB: 'none', DATABASE_URL: '', JWT_SECRET: '', ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      DB: 'none',
+      DATABASE_URL: '',
+      JWT_SECRET: '',
+      RECOVERY_STATE_HASH: '1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,0 +1,630 @@
+/**
+ * Batches engine events into PostgreSQL: trades (one row per FILL, both sides) and orders (one row
+ * per order, its latest state), with each shard's progress in the same transaction.
+ *
+ * Fed by PgFeeder (one per shard, all in the journal worker thread) with 128-byte event records
+ * (`add(shardId, view, offset)`, fields read in place) and a marker after each command's last event
+ * (`endCommand`). Events are coalesced into preallocated buffers: a FILL record is copied as is into
+ * a trade slab; the events of one order inside a batch fold into one order slot (struct of arrays in
+ * a Float64Array), so a batch holds at most one row per order however many events touched it.
+ *
+ * Flush by size (`batchRows` rows, checked at command ends) or by time (`maxDelayMs` after the
+ * batch's first event). A flush: COPY into two temporary staging tables, then one transaction of
+ * `INSERT trades ... ON CONFLICT DO NOTHING`, `INSERT orders` of orders accepted in the batch,
+ * `UPDATE orders` guarded by `last_event_seq < the batch's seq` (an order row only ever moves
+ * forward), and the journal_progress upsert (GREATEST). Re-sending a committed batch therefore
+ * changes nothing.
+ *
+ * Bounded memory: two batches (one filling, one in flight). Policy: when the in-flight batch cannot
+ * be written (PostgreSQL down, slow, locked) it is retried with exponential backoff, never dropped;
+ * the filling batch grows to `batchRows` and then `full()` turns true, and the feeder stops reading
+ * the WAL (which holds the truth; matching never waits for PostgreSQL). One command may overshoot
+ * `batchRows` by at most `headroomRows`; beyond that `add()` throws PgWriterError (misuse: fed past
+ * `full()`, or a command with more events than the headroom).
+ *
+ * Thread-safety: single-threaded (the journal worker's event loop); the SQL client is its own.
+ */
+import { Buffer } from 'node:buffer';
+import type { Writable } from 'node:stream';
+import * as E from '../../engine/records/EventRecord.js';
+import { OrderType, StpMode } from '../../engine/records/OrderCodes.js';
+import { OrderStatus } from '../../gateway/orders/OrderVocabulary.js';
+import { type Sql, socketEventsOf } from './PgClient.js';
+import { PgWriterError } from './PgError.js';
+
+const { ACCEPTED, FILL, CANCELLED, EXPIRED, AMENDED, TRIGGERED, SELF_TRADE_PREVENTED } = E.EventType;
+
+export interface PgWriterOptions {
+  /** A client with max 1 connection (journal/pg/PgClient.ts `openPg`), owned by the caller. */
+  readonly sql: Sql;
+  /** Rows (trades + orders) per batch before a flush starts; default 8192. */
+  readonly batchRows?: number;
+  /** Longest a non-empty batch waits before it is flushed, ms; default 10. */
+  readonly maxDelayMs?: number;
+  /** Rows the feeders may add past `batchRows` between two `full()` checks; default 2 x batchRows. */
+  readonly headroomRows?: number;
+  /** Shard ids are 0..maxShards-1; default 64. */
+  readonly maxShards?: number;
+  /** First and longest retry delay after a failed flush, ms; defaults 50 and 5000. */
+  readonly retryMinMs?: number;
+  readonly retryMaxMs?: number;
+  /** Called on every failed flush (it will be retried) and on recovery. */
+  readonly log?: (level: 'warn' | 'info', msg: string) => void;
+}
+
+/** What health and metrics show. */
+export interface PgWriterStats {
+  /** Batches committed. */
+  readonly batches: number;
+  readonly tradesWritten: number;
+  readonly orderRowsWritten: number;
+  /** Flush attempts that failed (each was retried). */
+  readonly failures: number;
+  /** Consecutive failures of the batch in flight (0 = healthy). */
+  readonly failing: number;
+  readonly lastError: string | undefined;
+  /** Rows buffered (filling + in flight). */
+  readonly bufferedRows: number;
+}
+
+// Order slot fields (Float64Array, stride SLOT).
+const F_ORDER_ID = 0;
+const F_SHARD = 1;
+const F_ACCOUNT = 2;
+const F_SYMBOL = 3;
+const F_CLIENT_ID = 4;
+const F_SESSION = 5;
+const F_SIDE = 6;
+const F_TYPE = 7;
+const F_TIF = 8;
+const F_FLAGS = 9;
+const F_STP = 10;
+const F_PRICE = 11;
+const F_STOP = 12;
+const F_QTY = 13;
+/** Absolute when F_BASE, else the fills of this batch. */
+const F_FILLED = 14;
+const F_LEAVES = 15;
+const F_DISPLAY = 16;
+const F_EXPIRE = 17;
+const F_NOTIONAL = 18;
+const F_FILL_COUNT = 19;
+const F_LAST_PRICE = 20;
+const F_LAST_QTY = 21;
+/** 0 = unchanged by this batch. */
+const F_STATUS = 22;
+const F_REASON = 23;
+const F_TRIGGERED = 24;
+const F_CREATED = 25;
+const F_UPDATED = 26;
+const F_LAST_SEQ = 27;
+/** 1 when ACCEPTED is in this batch: the row is inserted. */
+const F_ACCEPTED = 28;
+/** 1 when an ORDER-body event is in this batch: price, quantity, filled, leaves, display are absolute. */
+const F_BASE = 29;
+/** 1 when a DECREMENT changed the quantity of a non-base slot: quantity = filled + leaves. */
+const F_QTY_FROM_LEAVES = 30;
+/** 1 when a FILL or DECREMENT set the leaves of a non-base slot. */
+const F_LEAVES_SET = 31;
+const SLOT = 32;
+
+/** One batch: the trade slab, the order slots, per-shard progress. */
+class Batch {
+  readonly trades: Uint8Array;
+  readonly tradeView: DataView;
+  readonly tradeShard: Uint16Array;
+  tradeCount = 0;
+  readonly slots: Float64Array;
+  slotCount = 0;
+  readonly slotOf = new Map<number, number>();
+  /** Per shard: last completed command (-1 = none in this batch) and last event seen (-1 = none). */
+  readonly cmdSeq: Float64Array;
+  readonly eventSeq: Float64Array;
+  /** performance.now() of the first event (0 = empty). */
+  startedAt = 0;
+
+  constructor(capacity: number, maxShards: number) {
+    this.trades = new Uint8Array(capacity * E.EVENT_SIZE);
+    this.tradeView = new DataView(this.trades.buffer);
+    this.tradeShard = new Uint16Array(capacity);
+    this.slots = new Float64Array(capacity * SLOT);
+    this.cmdSeq = new Float64Array(maxShards).fill(-1);
+    this.eventSeq = new Float64Array(maxShards).fill(-1);
+  }
+
+  get rows(): number {
+    return this.tradeCount + this.slotCount;
+  }
+
+  get empty(): boolean {
+    return this.startedAt === 0;
+  }
+
+  clear(): void {
+    this.tradeCount = 0;
+    this.slotCount = 0;
+    this.slotOf.clear();
+    this.cmdSeq.fill(-1);
+    this.eventSeq.fill(-1);
+    this.startedAt = 0;
+  }
+}
+
+const STAGE_SQL = `
+CREATE TEMP TABLE IF NOT EXISTS journal_stage_trades (LIKE trades);
+CREATE TEMP TABLE IF NOT EXISTS journal_stage_orders (
+  order_id bigint, shard_id integer, account_id bigint, symbol_id integer, client_order_id bigint,
+  session_id bigint, side smallint, order_type smallint, time_in_force smallint, flags smallint,
+  stp_mode smallint, price bigint, stop_price bigint, quantity bigint, filled_qty bigint,
+  leaves_qty bigint, display_qty bigint, expire_time bigint, notional numeric, fill_count integer,
+  last_price bigint, last_qty bigint, status smallint, reason integer, triggered boolean,
+  created_at bigint, updated_at bigint, last_seq bigint,
+  accepted boolean, base boolean, qty_from_leaves boolean, leaves_set boolean
+);
+TRUNCATE journal_stage_trades, journal_stage_orders;`;
+
+const MERGE_TRADES_SQL = `INSERT INTO trades SELECT * FROM journal_stage_trades ON CONFLICT (trade_id) DO NOTHING;`;
+
+const MERGE_ORDERS_SQL = `
+INSERT INTO orders (order_id, shard_id, account_id, symbol_id, client_order_id, session_id, side,
+  order_type, time_in_force, flags, stp_mode, price, stop_price, quantity, filled_qty, leaves_qty,
+  display_qty, expire_time, notional, fill_count, last_price, last_qty, status, reason, triggered,
+  created_at, updated_at, last_event_seq)
+SELECT order_id, shard_id, account_id, symbol_id, client_order_id, session_id, side, order_type,
+  time_in_force, flags, stp_mode, price, stop_price, quantity, filled_qty, leaves_qty, display_qty,
+  expire_time, notional, fill_count, last_price, last_qty, status, reason, triggered, created_at,
+  updated_at, last_seq
+FROM journal_stage_orders WHERE accepted
+ON CONFLICT (order_id) DO NOTHING;
+UPDATE orders o SET
+  price = CASE WHEN d.base THEN d.price ELSE o.price END,
+  quantity = CASE WHEN d.base THEN d.quantity
+                  WHEN d.qty_from_leaves THEN o.filled_qty + d.filled_qty + d.leaves_qty
+                  ELSE o.quantity END,
+  filled_qty = CASE WHEN d.base THEN d.filled_qty ELSE o.filled_qty + d.filled_qty END,
+  leaves_qty = CASE WHEN d.base OR d.leaves_set THEN d.leaves_qty ELSE o.leaves_qty END,
+  display_qty = CASE WHEN d.base THEN d.display_qty ELSE o.display_qty END,
+  notional = o.notional + d.notional,
+  fill_count = o.fill_count + d.fill_count,
+  last_price = CASE WHEN d.last_qty > 0 THEN d.last_price ELSE o.last_price END,
+  last_qty = CASE WHEN d.last_qty > 0 THEN d.last_qty ELSE o.last_qty END,
+  status = CASE WHEN d.status = 0 THEN o.status ELSE d.status END,
+  reason = CASE WHEN d.status = 0 THEN o.reason ELSE d.reason END,
+  triggered = o.triggered OR d.triggered,
+  updated_at = d.updated_at,
+  last_event_seq = d.last_seq
+FROM journal_stage_orders d
+WHERE o.order_id = d.order_id AND o.last_event_seq < d.last_seq;`;
+
+export class PgWriter {
+  private readonly sql: Sql;
+  readonly batchRows: number;
+  readonly maxDelayMs: number;
+  readonly capacity: number;
+  readonly maxShards: number;
+  private readonly retryMinMs: number;
+  private readonly retryMaxMs: number;
+  private readonly log: (level: 'warn' | 'info', msg: string) => void;
+  private filling: Batch;
+  private spare: Batch | null;
+  private inFlight: Batch | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private flushDone: Promise<void> = Promise.resolve();
+  private closed = false;
+  /** Per shard: what is committed in PostgreSQL (-1 = unknown until `loadProgress`). */
+  private readonly persistedCmd: Float64Array;
+  private readonly persistedEvent: Float64Array;
+  private batches = 0;
+  private tradesWritten = 0;
+  private orderRowsWritten = 0;
+  private failures = 0;
+  private failing = 0;
+  private lastError: string | undefined = undefined;
+  private readonly onTimer: () => void;
+  /** Called after every commit (the feeders resume reading). */
+  onFlushed: (() => void) | null = null;
+
+  constructor(options: PgWriterOptions) {
+    this.sql = options.sql;
+    this.batchRows = intOption('batchRows', options.batchRows ?? 8192, 1);
+    this.maxDelayMs = intOption('maxDelayMs', options.maxDelayMs ?? 10, 0);
+    const headroom = intOption('headroomRows', options.headroomRows ?? 2 * this.batchRows, 1);
+    this.capacity = this.batchRows + headroom;
+    this.maxShards = intOption('maxShards', options.maxShards ?? 64, 1);
+    this.retryMinMs = intOption('retryMinMs', options.retryMinMs ?? 50, 1);
+    this.retryMaxMs = intOption('retryMaxMs', options.retryMaxMs ?? 5000, this.retryMinMs);
+    this.log = options.log ?? (() => {});
+    this.filling = new Batch(this.capacity, this.maxShards);
+    this.spare = new Batch(this.capacity, this.maxShards);
+    this.persistedCmd = new Float64Array(this.maxShards).fill(-1);
+    this.persistedEvent = new Float64Array(this.maxShards).fill(-1);
+    this.onTimer = () => {
+      this.timer = null;
+      this.flush();
+    };
+  }
+
+  /** Reads journal_progress: what each shard has persisted. Call once before feeding. */
+  async loadProgress(): Promise<void> {
+    const rows = await this.sql<{ shard_id: number; cmd_seq: string; event_seq: string }[]>`
+      SELECT shard_id, cmd_seq, event_seq FROM journal_progress`;
+    this.persistedCmd.fill(0);
+    this.persistedEvent.fill(0);
+    for (const r of rows) {
+      if (r.shard_id < this.maxShards) {
+        this.persistedCmd[r.shard_id] = Number(r.cmd_seq);
+        this.persistedEvent[r.shard_id] = Number(r.event_seq);
+      }
+    }
+  }
+
+  /** Last command seq of `shardId` whose events are all committed (0 = none; -1 = not loaded). */
+  persistedCmdSeq(shardId: number): number {
+    return this.persistedCmd[shardId];
+  }
+
+  /** Last event seq of `shardId` committed. */
+  persistedEventSeq(shardId: number): number {
+    return this.persistedEvent[shardId];
+  }
+
+  /** True when the feeders must stop reading until `onFlushed` (the filling batch is at its size). */
+  full(): boolean {
+    return this.filling.rows >= this.batchRows && this.inFlight !== null;
+  }
+
+  stats(): PgWriterStats {
+    return {
+      batches: this.batches,
+      tradesWritten: this.tradesWritten,
+      orderRowsWritten: this.orderRowsWritten,
+      failures: this.failures,
+      failing: this.failing,
+      lastError: this.lastError,
+      bufferedRows: this.filling.rows + (this.inFlight?.rows ?? 0),
+    };
+  }
+
+  /** Adds one event of shard `shardId` (the events of a shard in seq order). */
+  add(shardId: number, v: DataView, o: number): void {
+    const b = this.filling;
+    if (b.startedAt === 0) this.startBatch(b);
+    const seq = v.getFloat64(o + E.SEQ, true);
+    b.eventSeq[shardId] = seq;
+    switch (v.getUint8(o + E.TYPE)) {
+      case ACCEPTED:
+        this.orderBody(b, shardId, v, o, seq, true);
+        break;
+      case AMENDED:
+      case CANCELLED:
+      case EXPIRED:
+      case TRIGGERED:
+        this.orderBody(b, shardId, v, o, seq, false);
+        break;
+      case FILL:
+        this.fill(b, shardId, v, o, seq);
+        break;
+      case SELF_TRADE_PREVENTED:
+        if (v.getUint8(o + E.STP_EVENT_MODE) === StpMode.DECREMENT) this.decrement(b, shardId, v, o, seq);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Marks the end of command `cmdSeq` of `shardId`, whose last event had seq `eventSeq`. */
+  endCommand(shardId: number, cmdSeq: number, eventSeq: number): void {
+    const b = this.filling;
+    if (b.startedAt === 0) this.startBatch(b);
+    b.cmdSeq[shardId] = cmdSeq;
+    if (eventSeq > b.eventSeq[shardId]) b.eventSeq[shardId] = eventSeq;
+    if (b.rows >= this.batchRows && this.inFlight === null) this.flush();
+  }
+
+  /** Starts writing the filling batch now if nothing is in flight. */
+  flush(): void {
+    if (this.inFlight !== null || this.filling.empty || this.closed) return;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const b = this.filling;
+    this.inFlight = b;
+    this.filling = this.spare!;
+    this.spare = null;
+    this.flushDone = this.writeWithRetry(b);
+  }
+
+  /** Writes everything added so far; resolves when it is committed. */
+  async drain(): Promise<void> {
+    for (;;) {
+      await this.flushDone;
+      if (this.inFlight === null && this.filling.empty) return;
+      this.flush();
+    }
+  }
+
+  /** Drains, then stops the timer; the client stays open (the caller owns it). */
+  async close(): Promise<void> {
+    await this.drain();
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private startBatch(b: Batch): void {
+    b.startedAt = performance.now();
+    if (this.timer === null && !this.closed) {
+      this.timer = setTimeout(this.onTimer, this.maxDelayMs);
+    }
+  }
+
+  private async writeWithRetry(b: Batch): Promise<void> {
+    let delay = this.retryMinMs;
+    for (;;) {
+      try {
+        await this.write(b);
+        break;
+      } catch (err) {
+        this.failures++;
+        this.failing++;
+        this.lastError = err instanceof Error ? err.message : String(err);
+        this.log(
+          'warn',
+          `journal flush failed (attempt ${this.failing}, retry in ${delay} ms): ${this.lastError}`,
+        );
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, this.retryMaxMs);
+      }
+    }
+    if (this.failing > 0) this.log('info', `journal flush succeeded after ${this.failing} failed attempts`);
+    this.failing = 0;
+    this.batches++;
+    this.tradesWritten += b.tradeCount;
+    this.orderRowsWritten += b.slotCount;
+    for (let s = 0; s < this.maxShards; s++) {
+      if (b.cmdSeq[s] > this.persistedCmd[s]) this.persistedCmd[s] = b.cmdSeq[s];
+      if (b.eventSeq[s] > this.persistedEvent[s]) this.persistedEvent[s] = b.eventSeq[s];
+    }
+    b.clear();
+    this.spare = b;
+    this.inFlight = null;
+    // Note: a batch that filled up while this one was in flight goes at once; a smaller one keeps its
+    // timer (set when its first event arrived).
+    if (this.filling.rows >= this.batchRows) this.flush();
+    else if (!this.filling.empty && this.timer === null && !this.closed) this.flush();
+    this.onFlushed?.();
+  }
+
+  private async write(b: Batch): Promise<void> {
+    const trades = b.tradeCount > 0 ? encodeTrades(b) : null;
+    const orders = b.slotCount > 0 ? encodeOrders(b) : null;
+    let progress = '';
+    for (let s = 0; s < this.maxShards; s++) {
+      if (b.eventSeq[s] < 0 && b.cmdSeq[s] < 0) continue;
+      progress += `${progress === '' ? '' : ','}(${s},${Math.max(0, b.cmdSeq[s])},${Math.max(0, b.eventSeq[s])})`;
+    }
+    // Note: no explicit transaction. postgres 3.4.9 can crash the process (an uncaught TypeError in
+    // nextWrite, porsager/postgres#1154, #1208) or hang when a connection dies inside sql.begin()
+    // and a ROLLBACK is sent on the dead socket. Instead: the staging tables are per-session
+    // temporary tables, emptied at the start of every attempt; COPY fills them; the merge and the
+    // progress row go in ONE simple-protocol query, which PostgreSQL runs as one implicit
+    // transaction. If the connection dies at any point, the session and its staging rows are gone,
+    // nothing was merged, and the whole batch is retried on a new connection.
+    const sql = this.sql;
+    await sql.unsafe(STAGE_SQL);
+    if (trades !== null)
+      await copyIn(sql, await sql`COPY journal_stage_trades FROM STDIN`.writable(), trades);
+    if (orders !== null)
+      await copyIn(sql, await sql`COPY journal_stage_orders FROM STDIN`.writable(), orders);
+    let merge = '';
+    if (trades !== null) merge += MERGE_TRADES_SQL;
+    if (orders !== null) merge += MERGE_ORDERS_SQL;
+    if (progress !== '') {
+      merge += `INSERT INTO journal_progress (shard_id, cmd_seq, event_seq) VALUES ${progress}
+        ON CONFLICT (shard_id) DO UPDATE SET
+          cmd_seq = GREATEST(journal_progress.cmd_seq, EXCLUDED.cmd_seq),
+          event_seq = GREATEST(journal_progress.event_seq, EXCLUDED.event_seq),
+          updated_at = now();`;
+    }
+    if (merge !== '') await sql.unsafe(merge);
+  }
+
+  /** The slot of order `id` in `b`, created (zeroed, status unchanged) if absent. */
+  private slot(b: Batch, shardId: number, id: number): number {
+    let i = b.slotOf.get(id);
+    if (i !== undefined) return i * SLOT;
+    i = b.slotCount;
+    if (i >= this.capacity) this.overflow();
+    b.slotCount++;
+    b.slotOf.set(id, i);
+    const p = i * SLOT;
+    b.slots.fill(0, p, p + SLOT);
+    b.slots[p + F_ORDER_ID] = id;
+    b.slots[p + F_SHARD] = shardId;
+    return p;
+  }
+
+  private overflow(): never {
+    throw new PgWriterError(
+      `batch capacity ${this.capacity} rows exceeded: the feeder must stop when full() (batchRows ${this.batchRows}), and one command may add at most the headroom`,
+    );
+  }
+
+  private orderBody(b: Batch, shardId: number, v: DataView, o: number, seq: number, accepted: boolean): void {
+    const s = b.slots;
+    const p = this.slot(b, shardId, v.getFloat64(o + E.ORDER_ID, true));
+    const type = v.getUint8(o + E.TYPE);
+    const ts = v.getFloat64(o + E.TIMESTAMP, true);
+    s[p + F_ACCOUNT] = v.getUint32(o + E.ACCOUNT_ID, true);
+    s[p + F_SYMBOL] = v.getUint32(o + E.SYMBOL_ID, true);
+    s[p + F_CLIENT_ID] = v.getFloat64(o + E.CLIENT_ORDER_ID, true);
+    s[p + F_SESSION] = v.getUint32(o + E.ORDER_SESSION_ID, true);
+    s[p + F_SIDE] = v.getUint8(o + E.SIDE);
+    const orderType = v.getUint8(o + E.ORDER_TYPE);
+    s[p + F_TYPE] = orderType;
+    s[p + F_TIF] = v.getUint8(o + E.TIME_IN_FORCE);
+    s[p + F_FLAGS] = v.getUint8(o + E.FLAGS);
+    s[p + F_STP] = v.getUint8(o + E.STP_MODE);
+    s[p + F_PRICE] = v.getFloat64(o + E.PRICE, true);
+    s[p + F_STOP] = v.getFloat64(o + E.STOP_PRICE, true);
+    s[p + F_QTY] = v.getFloat64(o + E.QUANTITY, true);
+    s[p + F_FILLED] = v.getFloat64(o + E.FILLED_QTY, true);
+    s[p + F_LEAVES] = v.getFloat64(o + E.LEAVES_QTY, true);
+    s[p + F_DISPLAY] = v.getFloat64(o + E.DISPLAY_QTY, true);
+    s[p + F_EXPIRE] = v.getFloat64(o + E.EXPIRE_TIME, true);
+    s[p + F_BASE] = 1;
+    s[p + F_QTY_FROM_LEAVES] = 0;
+    if (accepted) {
+      s[p + F_ACCEPTED] = 1;
+      s[p + F_CREATED] = ts;
+      const stop = orderType === OrderType.STOP || orderType === OrderType.STOP_LIMIT;
+      s[p + F_STATUS] = stop ? OrderStatus.PENDING_TRIGGER : OrderStatus.NEW;
+    } else if (type === CANCELLED || type === EXPIRED) {
+      s[p + F_LEAVES] = 0;
+      s[p + F_STATUS] = type === CANCELLED ? OrderStatus.CANCELED : OrderStatus.EXPIRED;
+      s[p + F_REASON] = v.getUint16(o + E.REASON, true);
+    } else if (type === TRIGGERED) {
+      s[p + F_TRIGGERED] = 1;
+      s[p + F_STATUS] = s[p + F_FILLED] > 0 ? OrderStatus.PARTIALLY_FILLED : OrderStatus.NEW;
+    }
+    s[p + F_UPDATED] = ts;
+    s[p + F_LAST_SEQ] = seq;
+  }
+
+  private fill(b: Batch, shardId: number, v: DataView, o: number, seq: number): void {
+    const n = b.tradeCount;
+    if (n >= this.capacity) this.overflow();
+    b.trades.set(new Uint8Array(v.buffer, v.byteOffset + o, E.EVENT_SIZE), n * E.EVENT_SIZE);
+    b.tradeShard[n] = shardId;
+    b.tradeCount = n + 1;
+    const price = v.getFloat64(o + E.MATCH_PRICE, true);
+    const qty = v.getFloat64(o + E.MATCH_QTY, true);
+    const ts = v.getFloat64(o + E.TIMESTAMP, true);
+    this.filled(
+      b,
+      shardId,
+      v.getFloat64(o + E.MAKER_ORDER_ID, true),
+      price,
+      qty,
+      v.getFloat64(o + E.MAKER_LEAVES_QTY, true),
+      ts,
+      seq,
+    );
+    this.filled(
+      b,
+      shardId,
+      v.getFloat64(o + E.TAKER_ORDER_ID, true),
+      price,
+      qty,
+      v.getFloat64(o + E.TAKER_LEAVES_QTY, true),
+      ts,
+      seq,
+    );
+  }
+
+  private filled(
+    b: Batch,
+    shardId: number,
+    id: number,
+    price: number,
+    qty: number,
+    leaves: number,
+    ts: number,
+    seq: number,
+  ): void {
+    const s = b.slots;
+    const p = this.slot(b, shardId, id);
+    s[p + F_FILLED] += qty;
+    s[p + F_LEAVES] = leaves;
+    s[p + F_LEAVES_SET] = 1;
+    s[p + F_NOTIONAL] += price * qty;
+    s[p + F_FILL_COUNT] += 1;
+    s[p + F_LAST_PRICE] = price;
+    s[p + F_LAST_QTY] = qty;
+    s[p + F_STATUS] = leaves === 0 ? OrderStatus.FILLED : OrderStatus.PARTIALLY_FILLED;
+    s[p + F_REASON] = 0;
+    s[p + F_UPDATED] = ts;
+    s[p + F_LAST_SEQ] = seq;
+  }
+
+  /** STP DECREMENT: both orders' open quantity drops; quantity = filled + leaves (docs/matching.md 6.3). */
+  private decrement(b: Batch, shardId: number, v: DataView, o: number, seq: number): void {
+    const ts = v.getFloat64(o + E.TIMESTAMP, true);
+    this.decremented(
+      b,
+      shardId,
+      v.getFloat64(o + E.MAKER_ORDER_ID, true),
+      v.getFloat64(o + E.MAKER_LEAVES_QTY, true),
+      ts,
+      seq,
+    );
+    this.decremented(
+      b,
+      shardId,
+      v.getFloat64(o + E.TAKER_ORDER_ID, true),
+      v.getFloat64(o + E.TAKER_LEAVES_QTY, true),
+      ts,
+      seq,
+    );
+  }
+
+  private decremented(b: Batch, shardId: number, id: number, leaves: number, ts: number, seq: number): void {
+    const s = b.slots;
+    const p = this.slot(b, shardId, id);
+    s[p + F_LEAVES] = leaves;
+    s[p + F_LEAVES_SET] = 1;
+    if (s[p + F_BASE] === 1) s[p + F_QTY] = s[p + F_FILLED] + leaves;
+    else s[p + F_QTY_FROM_LEAVES] = 1;
+    s[p + F_UPDATED] = ts;
+    s[p + F_LAST_SEQ] = seq;
+  }
+}
+
+function intOption(name: string, v: number, min: number): number {
+  if (!Number.isInteger(v) || v < min) {
+    throw new PgWriterError(`PgWriter option ${name} must be an integer >= ${min}, got ${v}`);
+  }
+  return v;
+}
+
+/** COPY text rows of the batch's trades, in the column order of `trades`. */
+function encodeTrades(b: Batch): Buffer {
+  const v = b.tradeView;
+  let out = '';
+  for (let i = 0; i < b.tradeCount; i++) {
+    const o = i * E.EVENT_SIZE;
+    out += `${v.getFloat64(o + E.TRADE_ID, true)}\t${b.tradeShard[i]}\t${v.getFloat64(o + E.SEQ, true)}\t${v.getUint32(o + E.SYMBOL_ID, true)}\t${v.getFloat64(o + E.TIMESTAMP, true)}\t${v.getFloat64(o + E.MATCH_PRICE, true)}\t${v.getFloat64(o + E.MATCH_QTY, true)}\t${v.getUint8(o + E.SIDE)}\t${v.getFloat64(o + E.MAKER_ORDER_ID, true)}\t${v.getFloat64(o + E.MAKER_CLIENT_ORDER_ID, true)}\t${v.getUint32(o + E.MAKER_ACCOUNT_ID, true)}\t${v.getUint32(o + E.MAKER_SESSION_ID, true)}\t${v.getFloat64(o + E.MAKER_LEAVES_QTY, true)}\t${v.getFloat64(o + E.TAKER_ORDER_ID, true)}\t${v.getFloat64(o + E.TAKER_CLIENT_ORDER_ID, true)}\t${v.getUint32(o + E.TAKER_ACCOUNT_ID, true)}\t${v.getUint32(o + E.TAKER_SESSION_ID, true)}\t${v.getFloat64(o + E.TAKER_LEAVES_QTY, true)}\n`;
+  }
+  return Buffer.from(out, 'latin1');
+}
+
+/** COPY text rows of the batch's order slots, in the column order of journal_stage_orders. */
+function encodeOrders(b: Batch): Buffer {
+  const s = b.slots;
+  let out = '';
+  for (let i = 0; i < b.slotCount; i++) {
+    const p = i * SLOT;
+    out += `${s[p + F_ORDER_ID]}\t${s[p + F_SHARD]}\t${s[p + F_ACCOUNT]}\t${s[p + F_SYMBOL]}\t${s[p + F_CLIENT_ID]}\t${s[p + F_SESSION]}\t${s[p + F_SIDE]}\t${s[p + F_TYPE]}\t${s[p + F_TIF]}\t${s[p + F_FLAGS]}\t${s[p + F_STP]}\t${s[p + F_PRICE]}\t${s[p + F_STOP]}\t${s[p + F_QTY]}\t${s[p + F_FILLED]}\t${s[p + F_LEAVES]}\t${s[p + F_DISPLAY]}\t${s[p + F_EXPIRE]}\t${s[p + F_NOTIONAL]}\t${s[p + F_FILL_COUNT]}\t${s[p + F_LAST_PRICE]}\t${s[p + F_LAST_QTY]}\t${s[p + F_STATUS]}\t${s[p + F_REASON]}\t${s[p + F_TRIGGERED] === 1 ? 't' : 'f'}\t${s[p + F_CREATED]}\t${s[p + F_UPDATED]}\t${s[p + F_LAST_SEQ]}\t${s[p + F_ACCEPTED] === 1 ? 't' : 'f'}\t${s[p + F_BASE] === 1 ? 't' : 'f'}\t${s[p + F_QTY_FROM_LEAVES] === 1 ? 't' : 'f'}\t${s[p + F_LEAVES_SET] === 1 ? 't' : 'f'}\n`;
+  }
+  return Buffer.from(out, 'latin1');
+}
+
+/**
+ * Writes `data` into a COPY FROM STDIN stream and waits until the server has taken it all; fails
+ * when the stream errors or the client's connection closes first.
+ */
+function copyIn(sql: Sql, w: Writable, data: Buffer): Promise<void> {
+  const events = socketEventsOf(sql);
+  let closed: () => void = () => {};
+  return new Promise<void>((resolve, reject) => {
+    closed = () => reject(new PgWriterError('connection closed during COPY'));
+    events?.once('close', closed);
+    w.once('error', reject);
+    w.once('close', () => reject(new PgWriterError('COPY stream closed before the server confirmed it')));
+    w.once('finish', () => resolve());
+    w.end(data);
+  }).finally(() => {
+    events?.off('close', closed);
+  });
+}
