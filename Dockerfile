@@ -12,6 +12,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./package.json
+# The SQL migrations are read at start-up (journal/pg/migrate.ts looks next to dist/ in the source tree layout).
+COPY --from=build /app/journal/pg/migrations ./journal/pg/migrations
 RUN mkdir -p /var/lib/exchange && chown node:node /var/lib/exchange
 USER node
 EXPOSE 8080

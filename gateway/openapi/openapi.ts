@@ -18,7 +18,13 @@ import {
   TIME_IN_FORCE_WORDS,
 } from '../orders/OrderVocabulary.js';
 import { MAX_CANDLES, MAX_TRADES } from '../rest/MarketDataApi.js';
-import { DEFAULT_PAGE, MAX_PAGE, ORDERS_ALIAS_PATH, ORDERS_PATH } from '../rest/OrdersApi.js';
+import {
+  ACCOUNT_TRADES_PATH,
+  DEFAULT_PAGE,
+  MAX_PAGE,
+  ORDERS_ALIAS_PATH,
+  ORDERS_PATH,
+} from '../rest/OrdersApi.js';
 import { OPENAPI_PATH } from './swaggerUi.js';
 
 type Json = Record<string, unknown>;
@@ -80,7 +86,10 @@ function orderOperations(base: string, alias: boolean): Record<string, Json> {
         tags: tag,
         operationId: `listOrders${suffix}`,
         summary: "List the caller's orders, newest first",
-        description: `Open orders and the most recent closed ones (see docs/api.md for retention).${note}`,
+        description:
+          'Open orders and the most recent closed ones (see docs/api.md for retention). With a database, ' +
+          '`status` naming only closed statuses pages through the persisted history in PostgreSQL ' +
+          `(its next_cursor is PostgreSQL's; it lags the engine by the journal lag).${note}`,
         security: [{ bearerAuth: [] }],
         parameters: [
           {
@@ -212,6 +221,54 @@ export function openApiDocument(): Json {
       },
       ...marketDataOperations(),
       ...orderOperations(ORDERS_PATH, false),
+      [ACCOUNT_TRADES_PATH]: {
+        get: {
+          tags: ['orders'],
+          operationId: 'listAccountTrades',
+          summary: "The caller's fills, newest first, from PostgreSQL",
+          security: [{ bearerAuth: [] }],
+          parameters: [
+            { name: 'symbol', in: 'query', schema: { type: 'string', example: 'BTC/USD' } },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE },
+            },
+            {
+              name: 'cursor',
+              in: 'query',
+              description: 'The next_cursor of the previous page.',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            '200': jsonBody(
+              {
+                type: 'object',
+                properties: {
+                  trades: {
+                    type: 'array',
+                    items: {
+                      allOf: [
+                        ref('Fill'),
+                        {
+                          type: 'object',
+                          properties: { order_id: { type: 'string' }, symbol: { type: 'string' } },
+                        },
+                      ],
+                    },
+                  },
+                  next_cursor: { type: 'string', nullable: true },
+                },
+              },
+              'A page of fills.',
+            ),
+            '400': errorResponse('Invalid query parameter.'),
+            ...AUTH_ERRORS,
+            '503': errorResponse('No database (DB=none) or PostgreSQL unreachable: HISTORY_UNAVAILABLE.'),
+          },
+        },
+      },
       ...orderOperations(ORDERS_ALIAS_PATH, true),
       '/metrics': {
         get: {
