@@ -24,6 +24,7 @@ import { loadNativeUws } from './gateway/uws.js';
 import { OrderEntryGateway } from './gateway/ws/OrderEntryGateway.js';
 import { openDatabase } from './journal/pg/Database.js';
 import { History } from './journal/pg/History.js';
+import { JournalMonitor } from './journal/pg/JournalMonitor.js';
 
 async function main(): Promise<void> {
   // 1. configuration and logging
@@ -105,6 +106,20 @@ async function main(): Promise<void> {
     const events = seedFromRecovery(k, recovered, gateway.onEvent);
     log.info({ shard: k, events }, 'gateway views rebuilt from the recovered open orders');
   }
+  // Note: PostgreSQL lag (durable WAL seq - persisted seq) for health and metrics, polled off the hot path.
+  const monitor =
+    db === undefined
+      ? undefined
+      : new JournalMonitor({
+          sql: db.sql,
+          shards: config.shards,
+          durableSeq: (k) => pipeline.durableSeq(k),
+          registry: gateway.metrics.registry,
+        });
+  if (monitor !== undefined) {
+    monitor.start();
+    gateway.health.add('journal', () => monitor.health());
+  }
   let port: number;
   try {
     port = await gateway.listen(config.host, config.port);
@@ -133,6 +148,7 @@ async function main(): Promise<void> {
     orderEntry.detach();
     gateway.detach();
     // Note: after the pipeline: the journal's PostgreSQL writer drained into it on stop.
+    monitor?.stop();
     await db?.stop();
   });
 }

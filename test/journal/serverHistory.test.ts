@@ -125,6 +125,12 @@ t.test('PostgreSQL history and a restart', async (t) => {
     return r.status === 200 && r.json.orders.length === 1 ? r.json.orders : undefined;
   });
   t.equal(closed[0].order_id, cancelled.json.order_id, "alice's closed order, from PostgreSQL");
+  const journal = await until('the journal caught up in health', async () => {
+    const h = (await call(base, 'GET', '/api/v1/health')).json.components.journal;
+    return h?.shards[0].lag_commands === 0 && h.shards[0].persisted_seq > 0 ? h : undefined;
+  });
+  t.match(journal, { status: 'ok', database: 'reachable' }, 'health: PostgreSQL reachable, no lag');
+  t.match((await call(base, 'GET', '/metrics')).text, /exchange_journal_lag_commands\{shard="0"\} 0/);
   t.equal(closed[0].status, 'Canceled');
 
   first.child.kill('SIGTERM');
