@@ -87,7 +87,11 @@ async function main(): Promise<void> {
       segmentBytes: config.walSegmentBytes,
       allowGaps: config.recoveryAllowGaps,
       stateHash: config.recoveryStateHash,
-      tasks: db === undefined ? [] : [new URL('./journal/pg/pgJournalTask.js', import.meta.url)],
+      // Snapshots (and WAL retention) always; the PostgreSQL writer when there is a database.
+      tasks: [
+        new URL(`./journal/snapshot/snapshotJournalTask${EXTENSION}`, import.meta.url),
+        ...(db === undefined ? [] : [new URL(`./journal/pg/pgJournalTask${EXTENSION}`, import.meta.url)]),
+      ],
       taskOptions: {
         databaseUrl: db?.url,
         maxOrders: config.shardMaxOrders,
@@ -152,6 +156,9 @@ async function main(): Promise<void> {
     await db?.stop();
   });
 }
+
+/** Task modules load from the sources (`.ts`, tests) or from dist (`.js`), like the workers. */
+const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 /** Engine capacities per shard besides SHARD_MAX_ORDERS (the journal's replicas need the same). */
 const SHARD_MAX_SYMBOLS = 1024;

@@ -17,6 +17,7 @@
  * Thread-safety: runs on the shard's worker thread only.
  */
 
+import { WalGapError } from '../../journal/wal/WalError.js';
 import { MAX_SEQ } from '../../journal/wal/WalFormat.js';
 import { type TruncatedTail, type WalLog, WalReader } from '../../journal/wal/WalReader.js';
 import type { Engine, EngineConfig } from '../book/Engine.js';
@@ -131,6 +132,16 @@ export function recoverShard(
   const sink = new DiscardSink();
   let replayed = 0;
   const last = reader.readFrom(snapshotSeq, MAX_SEQ, (seq, view, offset) => {
+    // Note: retention deletes WAL segments below the oldest kept snapshot; if no snapshot could be
+    // loaded, the WAL's first record must still be the one after the starting point, or the replay
+    // would silently skip history.
+    if (replayed === 0 && seq !== snapshotSeq + 1 && !settings.allowGaps) {
+      throw new WalGapError(
+        `shard ${shard}: recovery starts after seq ${snapshotSeq} but the WAL's first record is seq ${seq} ` +
+          '(older segments were deleted and no snapshot at or after them could be loaded); ' +
+          'restore the snapshots, or start with RECOVERY_ALLOW_GAPS=1 to accept the loss',
+      );
+    }
     engine.process(view, offset, sink);
     if (readType(view, offset) === CommandType.ADD_SYMBOL && sink.lastType() === EventType.SYMBOL_ADDED) {
       symbols.add(readSymbolId(view, offset));

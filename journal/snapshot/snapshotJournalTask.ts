@@ -16,8 +16,8 @@
  * - start: `Replica.restore` from the newest valid snapshot (the one the shard itself recovered
  *   from), then the WAL after it.
  * - `poll()`: per shard, at most SLICE_RECORDS durable WAL records applied with a discarding sink,
- *   then `scheduler.afterBatch(replica)`, also when nothing was read (the state copy is synchronous here, the rest is on the
- *   pool; poll does not wait for it). The replica applies only records <= `ctx.durableSeq(k)`, so a
+ *   then `scheduler.afterBatch(replica)`, also when nothing was read (the state copy is synchronous
+ *   here, the rest is on the pool; poll does not wait for it). The replica applies only records <= `ctx.durableSeq(k)`, so a
  *   snapshot is never ahead of the WAL.
  * - after each snapshot written: `prune(keep, held)` keeps the newest `keep` snapshots and the newest
  *   one at or below the lowest WAL retention hold (`ctx.walHeldFrom(k)`: PostgreSQL's persisted cmd
@@ -27,6 +27,8 @@
  *   and counted, never fatal (the files stay; the next snapshot retries).
  * - `close()` (after the journal's last WAL commit): applies the rest of the WAL up to the durable
  *   seq, writes the stop snapshot of every shard (`scheduler.onStop`), awaits it, prunes.
+ * Tasks may be listed in any order: holds are registered at creation and read only when pruning,
+ * which starts after every task was created.
  * Thread-safety: the journal worker thread only; the writer pool's thread only encodes and writes.
  */
 import type { EventSink } from '../../engine/book/EventSink.js';
