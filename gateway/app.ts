@@ -14,6 +14,7 @@
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { PipelineHealth } from '../engine/pipeline.js';
 import { EventType, readType } from '../engine/records/EventRecord.js';
+import type { History } from '../journal/pg/History.js';
 import { Authenticator } from './auth/Authenticator.js';
 import { CorsPolicy } from './http/CorsPolicy.js';
 import { HttpRouter } from './http/HttpRouter.js';
@@ -33,7 +34,6 @@ import { PendingRequests } from './orders/PendingRequests.js';
 import { REST_SESSION_ID } from './orders/sessionIds.js';
 import { Health } from './rest/Health.js';
 import { MarketDataApi } from './rest/MarketDataApi.js';
-import type { History } from '../journal/pg/History.js';
 import { OrdersApi } from './rest/OrdersApi.js';
 import { SymbolDirectory } from './rest/SymbolDirectory.js';
 import { unitsToDecimal } from './symbols/decimal.js';
