@@ -67,6 +67,11 @@ export class Backoff implements IdleStrategy {
   private count = 0;
   private parkMs: number;
 
+  /** The timeout of the next park (ms): `minParkMs` after work, doubled by each timed-out park. */
+  get nextParkMs(): number {
+    return this.parkMs;
+  }
+
   constructor(site: Parkable, options: BackoffOptions = {}) {
     this.site = site;
     this.maxSpins = checkCount('maxSpins', options.maxSpins ?? 100);
