@@ -154,13 +154,8 @@ export class OrdersApi {
         }
       }
     }
-    let symbolId = 0;
-    const symbolRef = q.get('symbol');
-    if (symbolRef !== null && symbolRef !== '') {
-      const symbol = this.symbols.find(symbolRef);
-      if (symbol === undefined) return badQuery('symbol', symbolRef, this.symbols.names().join(', '));
-      symbolId = symbol.id;
-    }
+    const symbolId = this.symbolParam(q);
+    if (typeof symbolId !== 'number') return symbolId;
     let side = 0;
     const sideText = q.get('side');
     if (sideText !== null && sideText !== '') {
@@ -185,24 +180,19 @@ export class OrdersApi {
     const account = await this.authenticate(req);
     if (typeof account !== 'number') return account;
     const r = this.owned(account, req.params[0]);
-    if (r !== undefined) return json(200, this.view(r, true));
-    const h = this.history;
-    const id = parseOrderIdText(req.params[0]);
-    if (h === undefined || id === 0) return notFound(req.params[0]);
-    return historyRead(async () => {
-      const [order, trades] = await Promise.all([h.order(account, id), h.orderTrades(account, id)]);
-      if (order === undefined) return notFound(req.params[0]);
-      const symbol = this.symbols.byIdOrUndefined(order.symbolId);
-      if (symbol === undefined) return notFound(req.params[0]);
-      return json(200, orderJson(asRecord({ ...order, fills: trades }), symbol, true));
-    });
+    const reply = (o: OrderRecord) => json(200, this.view(o, true));
+    return r !== undefined ? reply(r) : this.fromHistory(account, req.params[0], reply);
   }
 
   private async trades(req: HttpRequestInfo): Promise<Reply> {
     const account = await this.authenticate(req);
     if (typeof account !== 'number') return account;
     const r = this.owned(account, req.params[0]);
-    if (r === undefined) return this.tradesFromHistory(account, req.params[0]);
+    const reply = (o: OrderRecord) => this.tradesReply(o);
+    return r !== undefined ? reply(r) : this.fromHistory(account, req.params[0], reply);
+  }
+
+  private tradesReply(r: OrderRecord): Reply {
     const symbol = this.symbols.byIdOrUndefined(r.symbolId)!;
     return json(200, {
       order_id: String(r.orderId),
@@ -232,22 +222,24 @@ export class OrdersApi {
     return json(200, this.view(r, true));
   }
 
-  private tradesFromHistory(account: number, idText: string): Promise<Reply> | Reply {
+  /**
+   * An order the memory store no longer holds, from PostgreSQL (with its trades as fills), answered
+   * by `reply` exactly as a stored one would be; 404 when there is no database or no such order.
+   */
+  private fromHistory(
+    account: number,
+    idText: string,
+    reply: (r: OrderRecord) => Reply,
+  ): Promise<Reply> | Reply {
     const h = this.history;
     const id = parseOrderIdText(idText);
     if (h === undefined || id === 0) return notFound(idText);
     return historyRead(async () => {
       const [order, trades] = await Promise.all([h.order(account, id), h.orderTrades(account, id)]);
-      if (order === undefined) return notFound(idText);
-      const symbol = this.symbols.byIdOrUndefined(order.symbolId);
-      if (symbol === undefined) return notFound(idText);
-      return json(200, {
-        order_id: String(order.orderId),
-        symbol: symbol.name,
-        trades: trades.map((f) => fillJson(f, symbol)),
-        fill_count: order.fillCount,
-        truncated: order.fillCount > trades.length,
-      });
+      if (order === undefined || this.symbols.byIdOrUndefined(order.symbolId) === undefined) {
+        return notFound(idText);
+      }
+      return reply(asRecord({ ...order, fills: trades }));
     });
   }
 
@@ -260,16 +252,10 @@ export class OrdersApi {
     cursor: string | null,
   ): Promise<Reply> | Reply {
     const h = this.history as History;
-    if (cursor !== null && cursor !== '' && !/^\d{1,19}\.\d{1,19}$/.test(cursor)) {
-      return badQuery('cursor', cursor, 'the next_cursor of a previous page');
-    }
+    const after = historyCursor(cursor);
+    if (typeof after === 'object') return after;
     return historyRead(async () => {
-      const page = await h.closedOrders({
-        accountId: account,
-        symbolId,
-        limit,
-        cursor: cursor === null || cursor === '' ? undefined : cursor,
-      });
+      const page = await h.closedOrders({ accountId: account, symbolId, limit, cursor: after });
       // Note: status and side filters apply to the page PostgreSQL returned (a page may be short).
       const orders = page.items.filter(
         (o) => (statusMask & (1 << o.status)) !== 0 && (side === 0 || o.side === side),
@@ -289,26 +275,14 @@ export class OrdersApi {
       return errorReply(503, 'HISTORY_UNAVAILABLE', 'no database (DB=none): trade history is not kept');
     }
     const q = new URLSearchParams(req.query);
-    let symbolId = 0;
-    const symbolRef = q.get('symbol');
-    if (symbolRef !== null && symbolRef !== '') {
-      const symbol = this.symbols.find(symbolRef);
-      if (symbol === undefined) return badQuery('symbol', symbolRef, this.symbols.names().join(', '));
-      symbolId = symbol.id;
-    }
+    const symbolId = this.symbolParam(q);
+    if (typeof symbolId !== 'number') return symbolId;
     const limit = intParam(q.get('limit'), DEFAULT_PAGE, 1, MAX_PAGE);
     if (limit < 0) return badQuery('limit', q.get('limit') ?? '', `an integer 1..${MAX_PAGE}`);
-    const cursor = q.get('cursor');
-    if (cursor !== null && cursor !== '' && !/^\d{1,19}\.\d{1,19}$/.test(cursor)) {
-      return badQuery('cursor', cursor, 'the next_cursor of a previous page');
-    }
+    const after = historyCursor(q.get('cursor'));
+    if (typeof after === 'object') return after;
     return historyRead(async () => {
-      const page = await h.trades({
-        accountId: account,
-        symbolId,
-        limit,
-        cursor: cursor === null || cursor === '' ? undefined : cursor,
-      });
+      const page = await h.trades({ accountId: account, symbolId, limit, cursor: after });
       return json(200, {
         trades: page.items.map((t) => {
           const symbol = this.symbols.byIdOrUndefined(t.symbolId)!;
@@ -317,6 +291,14 @@ export class OrdersApi {
         next_cursor: page.next,
       });
     });
+  }
+
+  /** The `symbol` query parameter as a symbol id (0 when absent), or the 400 reply. */
+  private symbolParam(q: URLSearchParams): number | Reply {
+    const symbolRef = q.get('symbol');
+    if (symbolRef === null || symbolRef === '') return 0;
+    const symbol = this.symbols.find(symbolRef);
+    return symbol === undefined ? badQuery('symbol', symbolRef, this.symbols.names().join(', ')) : symbol.id;
   }
 
   private owned(account: number, idText: string): OrderRecord | undefined {
@@ -350,6 +332,14 @@ async function historyRead(read: () => Promise<Reply>): Promise<Reply> {
   } catch (err) {
     return errorReply(503, 'HISTORY_UNAVAILABLE', `order history unavailable: ${(err as Error).message}`);
   }
+}
+
+/** A PostgreSQL page cursor (`"<time>.<id>"`, undefined when absent), or the 400 reply. */
+function historyCursor(cursor: string | null): string | undefined | Reply {
+  if (cursor === null || cursor === '') return undefined;
+  return /^\d{1,19}\.\d{1,19}$/.test(cursor)
+    ? cursor
+    : badQuery('cursor', cursor, 'the next_cursor of a previous page');
 }
 
 function notFound(idText: string): Reply {
