@@ -12,11 +12,12 @@
  * 1. Input: CommandGenerator 'exchangeCore' mix with `--trading` of commands trading, run once
  *    through a MatchingEngine into memory: the event stream, cut per command, and its FILL count.
  * 2. Per run, each in a fresh schema (migrated): (a) PgWriter with `--batch` rows per batch fed
- *    command by command (pausing while full), then drained; (b) raw COPY of the stream's FILL rows
- *    into `trades` (text encoding inside the timing too) and of the order rows run (a) ended with
- *    (taken with COPY TO after (a), outside the timing), `--batch` rows per COPY. Warm-up: one
- *    untimed run of both on a tenth of the stream. Runs interleave; quoted: median fills/s of each
- *    and the median per-run ratio writer / raw (issue #7 target >= 0.8).
+ *    command by command as the journal worker feeds it (1024 commands per event-loop turn, pausing
+ *    while full), then drained; (b) raw COPY, in the same binary COPY format, of the stream's FILL
+ *    rows into `trades` (encoding inside the timing too) and of the order rows run (a) ended with
+ *    (read back and encoded after (a), outside the timing), `--batch` rows per COPY, each COPY its
+ *    own transaction. Warm-up: one untimed run of both on a tenth of the stream. Runs interleave;
+ *    quoted: median fills/s of each and the median per-run ratio writer / raw (issue #7 target >= 0.8).
  * Asserted: after each run, trades rows = FILL events (both ways) and journal_progress = last command.
  * Thread-safety: main thread of its own process.
  */
@@ -29,10 +30,17 @@ import { MatchingEngine } from '../../engine/book/MatchingEngine.js';
 import { COMMAND_SIZE } from '../../engine/records/CommandRecord.js';
 import * as E from '../../engine/records/EventRecord.js';
 import { EXCHANGE_CORE_CONFIG, generateCommands } from '../../engine/reference/CommandGenerator.js';
+import { CopyBinaryWriter } from '../../journal/pg/CopyBinary.js';
 import { EmbeddedDatabase } from '../../journal/pg/EmbeddedDatabase.js';
 import { migrate } from '../../journal/pg/migrate.js';
 import { openPg, quoteIdent, type Sql } from '../../journal/pg/PgClient.js';
-import { PgWriter } from '../../journal/pg/PgWriter.js';
+import {
+  ORDER_COLUMN_COUNT,
+  ORDER_COLUMNS,
+  PgWriter,
+  writeOrderColumns,
+  writeTradeRow,
+} from '../../journal/pg/PgWriter.js';
 import { assertResult, median, numberFlag, parseArgs, report } from '../lib/harness.js';
 
 const args = parseArgs();
@@ -41,6 +49,8 @@ const RUNS = numberFlag(args, 'runs', 3);
 const SEED = numberFlag(args, 'seed', 1);
 const TRADING = numberFlag(args, 'trading', 0.5);
 const BATCH = numberFlag(args, 'batch', 8192);
+/** Commands fed per event-loop turn (PgFeeder's maxRecordsPerPoll default). */
+const POLL_RECORDS = 1024;
 
 // 1. Input.
 const generated = generateCommands(
@@ -68,28 +78,36 @@ function fillsUpTo(commands: number): number {
   return n;
 }
 
-async function freshSchema(admin: Sql, url: string): Promise<{ sql: Sql; drop: () => Promise<void> }> {
+async function freshSchema(
+  admin: Sql,
+  url: string,
+): Promise<{ sql: Sql; writerSql: Sql; drop: () => Promise<void> }> {
   const schema = `bench_${Math.random().toString(36).slice(2, 10)}`;
   await admin.unsafe(`CREATE SCHEMA ${quoteIdent(schema)}`);
   const sql = openPg(url, { max: 1, schema });
+  const writerSql = openPg(url, { max: 1, schema, writer: true });
   await migrate(sql);
   return {
     sql,
+    writerSql,
     drop: async () => {
       await sql.end({ timeout: 5 });
+      await writerSql.end({ timeout: 5 });
       await admin.unsafe(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`);
     },
   };
 }
 
-/** The orders table as the writer left it, as COPY text chunks of BATCH rows (the raw run's input). */
+/** The orders table as the writer left it, as binary COPY chunks of BATCH rows (the raw run's input). */
 let orderChunks: Buffer[] = [];
 let orderRows = 0;
+/** The raw run's encoder (binary COPY, as the writer's). */
+const rawRows = new CopyBinaryWriter();
 
 // 2a. PgWriter.
 async function runWriter(admin: Sql, url: string, commands: number): Promise<number> {
-  const { sql, drop } = await freshSchema(admin, url);
-  const w = new PgWriter({ sql, batchRows: BATCH });
+  const { sql, writerSql, drop } = await freshSchema(admin, url);
+  const w = new PgWriter({ sql: writerSql, batchRows: BATCH });
   await w.loadProgress();
   let resume: (() => void) | null = null;
   w.onFlushed = () => {
@@ -100,6 +118,9 @@ async function runWriter(admin: Sql, url: string, commands: number): Promise<num
   const t0 = performance.now();
   let start = 0;
   for (let c = 0; c < commands; c++) {
+    // As the journal worker feeds it (PgFeeder.poll: at most 1024 WAL records, then the task loop
+    // yields with setImmediate), so the writer's statements are not held up by a long feeding loop.
+    if (c % POLL_RECORDS === 0 && c > 0) await new Promise<void>((r) => setImmediate(r));
     if (w.full()) {
       await new Promise<void>((r) => {
         resume = r;
@@ -117,32 +138,35 @@ async function runWriter(admin: Sql, url: string, commands: number): Promise<num
   const [{ c }] = await sql`SELECT cmd_seq::int AS c FROM journal_progress WHERE shard_id = 0`;
   assertResult(n === fillsUpTo(commands), `writer: ${n} trade rows, expected ${fillsUpTo(commands)}`);
   assertResult(c === commands, `writer: progress ${c}, expected ${commands}`);
-  const chunks: Buffer[] = [];
-  for await (const chunk of await sql`COPY orders TO STDOUT`.readable()) chunks.push(chunk as Buffer);
-  const lines = Buffer.concat(chunks).toString('latin1').split('\n');
-  lines.pop();
-  orderRows = lines.length;
+  // The final order rows, as binary COPY chunks of BATCH rows (encoded here, outside the timing).
+  const rows = await sql
+    .unsafe(
+      `SELECT ${ORDER_COLUMNS.split(',')
+        .map((c) => (c.trim() === 'triggered' ? 'triggered::int::float8' : `${c.trim()}::float8`))
+        .join(', ')} FROM orders ORDER BY order_id`,
+    )
+    .values();
+  orderRows = rows.length;
   orderChunks = [];
-  for (let k = 0; k < lines.length; k += BATCH) {
-    orderChunks.push(Buffer.from(`${lines.slice(k, k + BATCH).join('\n')}\n`, 'latin1'));
+  const row = new Float64Array(ORDER_COLUMN_COUNT);
+  for (let k = 0; k < rows.length; k++) {
+    for (let f = 0; f < ORDER_COLUMN_COUNT; f++) row[f] = rows[k][f] as number;
+    rawRows.row(ORDER_COLUMN_COUNT);
+    writeOrderColumns(rawRows, row, 0);
+    if ((k + 1) % BATCH === 0 || k === rows.length - 1) orderChunks.push(rawRows.finish());
   }
   await drop();
   return ms;
 }
 
-// 2b. Raw COPY of the same FILL rows.
+// 2b. Raw COPY of the same FILL rows, in the same binary format as the writer's.
 function encode(from: number, to: number): Buffer {
-  let out = '';
-  for (let k = from; k < to; k++) {
-    const o = fillIdx[k] * E.EVENT_SIZE;
-    const v = view;
-    out += `${v.getFloat64(o + E.TRADE_ID, true)}\t0\t${v.getFloat64(o + E.SEQ, true)}\t${v.getUint32(o + E.SYMBOL_ID, true)}\t${v.getFloat64(o + E.TIMESTAMP, true)}\t${v.getFloat64(o + E.MATCH_PRICE, true)}\t${v.getFloat64(o + E.MATCH_QTY, true)}\t${v.getUint8(o + E.SIDE)}\t${v.getFloat64(o + E.MAKER_ORDER_ID, true)}\t${v.getFloat64(o + E.MAKER_CLIENT_ORDER_ID, true)}\t${v.getUint32(o + E.MAKER_ACCOUNT_ID, true)}\t${v.getUint32(o + E.MAKER_SESSION_ID, true)}\t${v.getFloat64(o + E.MAKER_LEAVES_QTY, true)}\t${v.getFloat64(o + E.TAKER_ORDER_ID, true)}\t${v.getFloat64(o + E.TAKER_CLIENT_ORDER_ID, true)}\t${v.getUint32(o + E.TAKER_ACCOUNT_ID, true)}\t${v.getUint32(o + E.TAKER_SESSION_ID, true)}\t${v.getFloat64(o + E.TAKER_LEAVES_QTY, true)}\n`;
-  }
-  return Buffer.from(out, 'latin1');
+  for (let k = from; k < to; k++) writeTradeRow(rawRows, view, fillIdx[k] * E.EVENT_SIZE, 0);
+  return rawRows.finish();
 }
 
 async function copyIn(sql: Sql, table: 'trades' | 'orders', data: Buffer): Promise<void> {
-  const w = await sql.unsafe(`COPY ${table} FROM STDIN`).writable();
+  const w = await sql.unsafe(`COPY ${table} FROM STDIN (FORMAT binary)`).writable();
   await new Promise<void>((resolve, reject) => {
     w.once('error', reject);
     w.once('finish', () => resolve());

@@ -29,6 +29,12 @@ export interface PgClientOptions {
   readonly connectTimeoutS?: number;
   /** Application name shown in pg_stat_activity. */
   readonly applicationName?: string;
+  /**
+   * For PgWriter: every session starts read-only (`default_transaction_read_only`), so only an
+   * explicit `BEGIN READ WRITE` can write, and a statement the client sends on a new session after
+   * the old one died (it reconnects silently) fails instead of committing outside the batch.
+   */
+  readonly writer?: boolean;
 }
 
 const socketEvents = new WeakMap<Sql, EventEmitter>();
@@ -53,6 +59,7 @@ export function openPg(url: string, options: PgClientOptions = {}): Sql {
     application_name: options.applicationName ?? 'ts-exchange-journal',
   };
   if (options.schema !== undefined) connection.search_path = options.schema;
+  if (options.writer === true) connection.default_transaction_read_only = 'on';
   const sql = postgres(url, {
     max: options.max ?? 1,
     connect_timeout: options.connectTimeoutS ?? 10,

@@ -36,7 +36,7 @@ export interface PgFeederOptions {
   readonly durableSeq: () => number;
   /** WAL records read between two `full()` checks (bounds the writer's overshoot); default 32. */
   readonly chunkRecords?: number;
-  /** Records per `poll()` at most; default 4096. */
+  /** Records per `poll()` at most; default 1024 (a poll holds the journal thread: the writer's replies wait behind it). */
   readonly maxRecordsPerPoll?: number;
 }
 
@@ -60,7 +60,7 @@ export class PgFeeder {
     this.writer = options.writer;
     this.durableSeq = options.durableSeq;
     this.chunk = options.chunkRecords ?? 32;
-    this.maxPerPoll = options.maxRecordsPerPoll ?? 4096;
+    this.maxPerPoll = options.maxRecordsPerPoll ?? 1024;
     if (
       !Number.isInteger(this.chunk) ||
       this.chunk < 1 ||

@@ -9,11 +9,13 @@
  * a Float64Array), so a batch holds at most one row per order however many events touched it.
  *
  * Flush by size (`batchRows` rows, checked at command ends) or by time (`maxDelayMs` after the
- * batch's first event). A flush: COPY into two temporary staging tables, then one transaction of
- * `INSERT trades ... ON CONFLICT DO NOTHING`, `INSERT orders` of orders accepted in the batch,
- * `UPDATE orders` guarded by `last_event_seq < the batch's seq` (an order row only ever moves
- * forward), and the journal_progress upsert (GREATEST). Re-sending a committed batch therefore
- * changes nothing.
+ * batch's first event). A flush is one transaction: binary COPY of the batch's trades straight into
+ * `trades` and of the orders accepted in the batch straight into `orders`; binary COPY of the
+ * changes to older orders into a temporary staging table, then one `UPDATE orders` guarded by
+ * `last_event_seq < the batch's seq` (an order row only ever moves forward); the journal_progress
+ * upsert (GREATEST); COMMIT. Re-sending a committed batch changes nothing: a first attempt that
+ * meets a row already there (primary key) is rolled back and retried on the careful path, which
+ * reads journal_progress first and skips a batch already persisted.
  *
  * Bounded memory: two batches (one filling, one in flight). Policy: when the in-flight batch cannot
  * be written (PostgreSQL down, slow, locked) it is retried with exponential backoff, never dropped;
@@ -24,18 +26,19 @@
  *
  * Thread-safety: single-threaded (the journal worker's event loop); the SQL client is its own.
  */
-import { Buffer } from 'node:buffer';
-import type { Writable } from 'node:stream';
+import type { Buffer } from 'node:buffer';
+import type postgres from 'postgres';
 import * as E from '../../engine/records/EventRecord.js';
 import { OrderType, StpMode } from '../../engine/records/OrderCodes.js';
 import { OrderStatus } from '../../gateway/orders/OrderVocabulary.js';
+import { CopyBinaryWriter } from './CopyBinary.js';
 import { type Sql, socketEventsOf } from './PgClient.js';
 import { PgWriterError } from './PgError.js';
 
 const { ACCEPTED, FILL, CANCELLED, EXPIRED, AMENDED, TRIGGERED, SELF_TRADE_PREVENTED } = E.EventType;
 
 export interface PgWriterOptions {
-  /** A client with max 1 connection (journal/pg/PgClient.ts `openPg`), owned by the caller. */
+  /** A client with max 1 connection (journal/pg/PgClient.ts `openPg(url, { writer: true })`), owned by the caller. */
   readonly sql: Sql;
   /** Rows (trades + orders) per batch before a flush starts; default 8192. */
   readonly batchRows?: number;
@@ -120,6 +123,8 @@ class Batch {
   /** Per shard: last completed command (-1 = none in this batch) and last event seen (-1 = none). */
   readonly cmdSeq: Float64Array;
   readonly eventSeq: Float64Array;
+  /** Per shard: first event seen (-1 = none). */
+  readonly firstEventSeq: Float64Array;
   /** performance.now() of the first event (0 = empty). */
   startedAt = 0;
 
@@ -130,6 +135,7 @@ class Batch {
     this.slots = new Float64Array(capacity * SLOT);
     this.cmdSeq = new Float64Array(maxShards).fill(-1);
     this.eventSeq = new Float64Array(maxShards).fill(-1);
+    this.firstEventSeq = new Float64Array(maxShards).fill(-1);
   }
 
   get rows(): number {
@@ -146,12 +152,23 @@ class Batch {
     this.slotOf.clear();
     this.cmdSeq.fill(-1);
     this.eventSeq.fill(-1);
+    this.firstEventSeq.fill(-1);
     this.startedAt = 0;
   }
 }
 
+/** SQLSTATE of a primary-key conflict. */
+const UNIQUE_VIOLATION = '23505';
+
+/** Columns of `orders` in slot order (slot field i = column i for i < ORDER_COLUMN_COUNT). */
+export const ORDER_COLUMNS = `order_id, shard_id, account_id, symbol_id, client_order_id, session_id, side,
+  order_type, time_in_force, flags, stp_mode, price, stop_price, quantity, filled_qty, leaves_qty,
+  display_qty, expire_time, notional, fill_count, last_price, last_qty, status, reason, triggered,
+  created_at, updated_at, last_event_seq`;
+export const ORDER_COLUMN_COUNT = 28;
+
+/** Order changes of earlier batches' orders (staged, then one UPDATE); emptied by every commit. */
 const STAGE_SQL = `
-CREATE TEMP TABLE IF NOT EXISTS journal_stage_trades (LIKE trades);
 CREATE TEMP TABLE IF NOT EXISTS journal_stage_orders (
   order_id bigint, shard_id integer, account_id bigint, symbol_id integer, client_order_id bigint,
   session_id bigint, side smallint, order_type smallint, time_in_force smallint, flags smallint,
@@ -160,22 +177,22 @@ CREATE TEMP TABLE IF NOT EXISTS journal_stage_orders (
   last_price bigint, last_qty bigint, status smallint, reason integer, triggered boolean,
   created_at bigint, updated_at bigint, last_seq bigint,
   accepted boolean, base boolean, qty_from_leaves boolean, leaves_set boolean
-);
-TRUNCATE journal_stage_trades, journal_stage_orders;`;
+) ON COMMIT DELETE ROWS;`;
 
-const MERGE_TRADES_SQL = `INSERT INTO trades SELECT * FROM journal_stage_trades ON CONFLICT (trade_id) DO NOTHING;`;
+/**
+ * Start of every attempt: end whatever a failed attempt left open, begin the batch's transaction,
+ * make sure the staging table exists (once per session).
+ */
+const BEGIN_SQL = `ROLLBACK; BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; ${STAGE_SQL}`;
 
-const MERGE_ORDERS_SQL = `
-INSERT INTO orders (order_id, shard_id, account_id, symbol_id, client_order_id, session_id, side,
-  order_type, time_in_force, flags, stp_mode, price, stop_price, quantity, filled_qty, leaves_qty,
-  display_qty, expire_time, notional, fill_count, last_price, last_qty, status, reason, triggered,
-  created_at, updated_at, last_event_seq)
-SELECT order_id, shard_id, account_id, symbol_id, client_order_id, session_id, side, order_type,
-  time_in_force, flags, stp_mode, price, stop_price, quantity, filled_qty, leaves_qty, display_qty,
-  expire_time, notional, fill_count, last_price, last_qty, status, reason, triggered, created_at,
-  updated_at, last_seq
-FROM journal_stage_orders WHERE accepted
-ON CONFLICT (order_id) DO NOTHING;
+/**
+ * Note: the staged rows are ANALYZEd first. A temporary table has no statistics, the planner then
+ * guesses hundreds of rows and hash-joins them against a sequential scan of the whole orders table:
+ * a cost growing with the table, not the batch (19 ms for 2 rows at 18k orders). With the real row
+ * count it looks each order up by its primary key.
+ */
+const UPDATE_ORDERS_SQL = `
+ANALYZE journal_stage_orders;
 UPDATE orders o SET
   price = CASE WHEN d.base THEN d.price ELSE o.price END,
   quantity = CASE WHEN d.base THEN d.quantity
@@ -210,6 +227,10 @@ export class PgWriter {
   private inFlight: Batch | null = null;
   private timer: NodeJS.Timeout | null = null;
   private flushDone: Promise<void> = Promise.resolve();
+  /** COPY encoders (reused batch after batch): trades, new orders, changes of older orders. */
+  private readonly tradeRows = new CopyBinaryWriter();
+  private readonly orderRows = new CopyBinaryWriter();
+  private readonly stageRows = new CopyBinaryWriter();
   private closed = false;
   /** Per shard: what is committed in PostgreSQL (-1 = unknown until `loadProgress`). */
   private readonly persistedCmd: Float64Array;
@@ -244,8 +265,19 @@ export class PgWriter {
     };
   }
 
-  /** Reads journal_progress: what each shard has persisted. Call once before feeding. */
+  /**
+   * Reads journal_progress: what each shard has persisted. Call once before feeding. Throws
+   * PgWriterError when the client was not opened with `openPg(url, { writer: true })`.
+   */
   async loadProgress(): Promise<void> {
+    const [{ ro }] = await this.sql<
+      { ro: string }[]
+    >`SELECT current_setting('default_transaction_read_only') AS ro`;
+    if (ro !== 'on') {
+      throw new PgWriterError(
+        'PgWriter needs a client whose sessions start read-only: openPg(url, { writer: true })',
+      );
+    }
     const rows = await this.sql<{ shard_id: number; cmd_seq: string; event_seq: string }[]>`
       SELECT shard_id, cmd_seq, event_seq FROM journal_progress`;
     this.persistedCmd.fill(0);
@@ -291,6 +323,7 @@ export class PgWriter {
     if (b.startedAt === 0) this.startBatch(b);
     const seq = v.getFloat64(o + E.SEQ, true);
     b.eventSeq[shardId] = seq;
+    if (b.firstEventSeq[shardId] < 0) b.firstEventSeq[shardId] = seq;
     switch (v.getUint8(o + E.TYPE)) {
       case ACCEPTED:
         this.orderBody(b, shardId, v, o, seq, true);
@@ -361,11 +394,19 @@ export class PgWriter {
 
   private async writeWithRetry(b: Batch): Promise<void> {
     let delay = this.retryMinMs;
+    let retry = false;
     for (;;) {
       try {
-        await this.write(b);
+        await this.write(b, retry);
         break;
       } catch (err) {
+        if (!retry && (err as { code?: unknown }).code === UNIQUE_VIOLATION) {
+          // A row of this batch is already there: most likely the batch itself was committed
+          // (re-sent by a writer that did not load the progress). The careful path decides, now.
+          retry = true;
+          continue;
+        }
+        retry = true;
         this.failures++;
         this.failing++;
         this.lastError = err instanceof Error ? err.message : String(err);
@@ -396,38 +437,92 @@ export class PgWriter {
     this.onFlushed?.();
   }
 
-  private async write(b: Batch): Promise<void> {
-    const trades = b.tradeCount > 0 ? encodeTrades(b) : null;
-    const orders = b.slotCount > 0 ? encodeOrders(b) : null;
+  private async write(b: Batch, retry: boolean): Promise<void> {
+    const sql = this.sql;
+    let shards = '';
     let progress = '';
     for (let s = 0; s < this.maxShards; s++) {
       if (b.eventSeq[s] < 0 && b.cmdSeq[s] < 0) continue;
+      shards += `${shards === '' ? '' : ','}${s}`;
       progress += `${progress === '' ? '' : ','}(${s},${Math.max(0, b.cmdSeq[s])},${Math.max(0, b.eventSeq[s])})`;
     }
-    // Note: no explicit transaction. postgres 3.4.9 can crash the process (an uncaught TypeError in
-    // nextWrite, porsager/postgres#1154, #1208) or hang when a connection dies inside sql.begin()
-    // and a ROLLBACK is sent on the dead socket. Instead: the staging tables are per-session
-    // temporary tables, emptied at the start of every attempt; COPY fills them; the merge and the
-    // progress row go in ONE simple-protocol query, which PostgreSQL runs as one implicit
-    // transaction. If the connection dies at any point, the session and its staging rows are gone,
-    // nothing was merged, and the whole batch is retried on a new connection.
-    const sql = this.sql;
-    await sql.unsafe(STAGE_SQL);
-    if (trades !== null)
-      await copyIn(sql, await sql`COPY journal_stage_trades FROM STDIN`.writable(), trades);
-    if (orders !== null)
-      await copyIn(sql, await sql`COPY journal_stage_orders FROM STDIN`.writable(), orders);
-    let merge = '';
-    if (trades !== null) merge += MERGE_TRADES_SQL;
-    if (orders !== null) merge += MERGE_ORDERS_SQL;
-    if (progress !== '') {
-      merge += `INSERT INTO journal_progress (shard_id, cmd_seq, event_seq) VALUES ${progress}
-        ON CONFLICT (shard_id) DO UPDATE SET
-          cmd_seq = GREATEST(journal_progress.cmd_seq, EXCLUDED.cmd_seq),
-          event_seq = GREATEST(journal_progress.event_seq, EXCLUDED.event_seq),
-          updated_at = now();`;
+    // Note: the transaction is sent as plain BEGIN / COMMIT rather than sql.begin(): postgres 3.4.9
+    // can crash the process (an uncaught TypeError in nextWrite, porsager/postgres#1154, #1208) or
+    // hang when a connection dies inside sql.begin() and it sends ROLLBACK on the dead socket. The
+    // client silently reconnects for the next query after a connection dies, so a statement of this
+    // attempt could land on a fresh session outside the transaction: the writer's client therefore
+    // opens every session read-only (`openPg(url, { writer: true })`, checked by loadProgress), and
+    // only the READ WRITE transaction begun here can write. A swapped connection makes the next
+    // statement fail, nothing is committed, and the whole batch is retried from BEGIN.
+    // Rows go straight into their tables (COPY, the fastest path), so a batch that is already
+    // committed (its COMMIT reached PostgreSQL but the reply was lost) must not be sent again. A
+    // first attempt cannot be such a batch (the feeders start after what journal_progress says);
+    // if it were, a COPY would fail on a primary key and nothing would be committed. A retry first
+    // reads journal_progress, locked for the transaction: each batch commits whole, so a shard's
+    // part of a batch is either all persisted or not at all.
+    const begin = sql.unsafe(BEGIN_SQL).execute();
+    begin.catch(() => {}); // awaited below; the statements queued behind it fail with it
+    let done: readonly { shard_id: number; event_seq: string }[] = [];
+    if (retry) {
+      done = await sql.unsafe<{ shard_id: number; event_seq: string }[]>(
+        `SELECT shard_id, event_seq FROM journal_progress WHERE shard_id = ANY($1::int[]) FOR UPDATE`,
+        [`{${shards}}`],
+      );
     }
-    if (merge !== '') await sql.unsafe(merge);
+    let staged = false;
+    if (b.tradeCount > 0 || b.slotCount > 0) {
+      if (this.alreadyPersisted(b, done)) {
+        await begin;
+        await sql.unsafe('ROLLBACK');
+        return;
+      }
+      // The trade rows are encoded while BEGIN travels, the order rows while PostgreSQL takes the trades.
+      const tradeRows = b.tradeCount > 0 ? encodeTrades(b, this.tradeRows) : null;
+      const trades =
+        tradeRows !== null ? copyIn(sql, sql`COPY trades FROM STDIN (FORMAT binary)`, tradeRows) : null;
+      const [inserts, updates] = encodeOrders(b, this.orderRows, this.stageRows);
+      await Promise.all([begin, trades]);
+      if (inserts !== null)
+        await copyIn(sql, sql.unsafe(`COPY orders (${ORDER_COLUMNS}) FROM STDIN (FORMAT binary)`), inserts);
+      if (updates !== null) {
+        await copyIn(sql, sql`COPY journal_stage_orders FROM STDIN (FORMAT binary)`, updates);
+        staged = true;
+      }
+    }
+    await begin;
+    await sql.unsafe(`${staged ? UPDATE_ORDERS_SQL : ''}
+      INSERT INTO journal_progress (shard_id, cmd_seq, event_seq) VALUES ${progress}
+      ON CONFLICT (shard_id) DO UPDATE SET
+        cmd_seq = GREATEST(journal_progress.cmd_seq, EXCLUDED.cmd_seq),
+        event_seq = GREATEST(journal_progress.event_seq, EXCLUDED.event_seq),
+        updated_at = now();
+      COMMIT;`);
+  }
+
+  /**
+   * True when every shard's rows in `b` are already committed (a re-sent batch); false when none
+   * are. Throws PgWriterError when a shard's persisted seq falls inside the batch: rows of it are in
+   * PostgreSQL without the rest, which one writer committing whole batches never leaves (a second
+   * writer on the same tables, or journal_progress edited by hand).
+   */
+  private alreadyPersisted(b: Batch, rows: readonly { shard_id: number; event_seq: string }[]): boolean {
+    let persisted = 0;
+    for (const r of rows) {
+      const s = r.shard_id;
+      const at = Number(r.event_seq);
+      if (b.firstEventSeq[s] < 0 || at < b.firstEventSeq[s]) continue;
+      if (at < b.eventSeq[s]) {
+        throw new PgWriterError(
+          `journal_progress of shard ${s} is at event ${at}, inside the batch's events ${b.firstEventSeq[s]}..${b.eventSeq[s]}: another writer on these tables?`,
+        );
+      }
+      persisted++;
+    }
+    if (persisted === 0) return false;
+    if (persisted === countShards(b)) return true;
+    throw new PgWriterError(
+      'journal_progress has part of a batch (some shards persisted, others not): another writer on these tables?',
+    );
   }
 
   /** The slot of order `id` in `b`, created (zeroed, status unchanged) if absent. */
@@ -588,36 +683,153 @@ function intOption(name: string, v: number, min: number): number {
   return v;
 }
 
-/** COPY text rows of the batch's trades, in the column order of `trades`. */
-function encodeTrades(b: Batch): Buffer {
-  const v = b.tradeView;
-  let out = '';
-  for (let i = 0; i < b.tradeCount; i++) {
-    const o = i * E.EVENT_SIZE;
-    out += `${v.getFloat64(o + E.TRADE_ID, true)}\t${b.tradeShard[i]}\t${v.getFloat64(o + E.SEQ, true)}\t${v.getUint32(o + E.SYMBOL_ID, true)}\t${v.getFloat64(o + E.TIMESTAMP, true)}\t${v.getFloat64(o + E.MATCH_PRICE, true)}\t${v.getFloat64(o + E.MATCH_QTY, true)}\t${v.getUint8(o + E.SIDE)}\t${v.getFloat64(o + E.MAKER_ORDER_ID, true)}\t${v.getFloat64(o + E.MAKER_CLIENT_ORDER_ID, true)}\t${v.getUint32(o + E.MAKER_ACCOUNT_ID, true)}\t${v.getUint32(o + E.MAKER_SESSION_ID, true)}\t${v.getFloat64(o + E.MAKER_LEAVES_QTY, true)}\t${v.getFloat64(o + E.TAKER_ORDER_ID, true)}\t${v.getFloat64(o + E.TAKER_CLIENT_ORDER_ID, true)}\t${v.getUint32(o + E.TAKER_ACCOUNT_ID, true)}\t${v.getUint32(o + E.TAKER_SESSION_ID, true)}\t${v.getFloat64(o + E.TAKER_LEAVES_QTY, true)}\n`;
-  }
-  return Buffer.from(out, 'latin1');
+/** Shards with events in `b`. */
+function countShards(b: Batch): number {
+  let n = 0;
+  for (let s = 0; s < b.firstEventSeq.length; s++) if (b.firstEventSeq[s] >= 0) n++;
+  return n;
 }
 
-/** COPY text rows of the batch's order slots, in the column order of journal_stage_orders. */
-function encodeOrders(b: Batch): Buffer {
-  const s = b.slots;
-  let out = '';
-  for (let i = 0; i < b.slotCount; i++) {
-    const p = i * SLOT;
-    out += `${s[p + F_ORDER_ID]}\t${s[p + F_SHARD]}\t${s[p + F_ACCOUNT]}\t${s[p + F_SYMBOL]}\t${s[p + F_CLIENT_ID]}\t${s[p + F_SESSION]}\t${s[p + F_SIDE]}\t${s[p + F_TYPE]}\t${s[p + F_TIF]}\t${s[p + F_FLAGS]}\t${s[p + F_STP]}\t${s[p + F_PRICE]}\t${s[p + F_STOP]}\t${s[p + F_QTY]}\t${s[p + F_FILLED]}\t${s[p + F_LEAVES]}\t${s[p + F_DISPLAY]}\t${s[p + F_EXPIRE]}\t${s[p + F_NOTIONAL]}\t${s[p + F_FILL_COUNT]}\t${s[p + F_LAST_PRICE]}\t${s[p + F_LAST_QTY]}\t${s[p + F_STATUS]}\t${s[p + F_REASON]}\t${s[p + F_TRIGGERED] === 1 ? 't' : 'f'}\t${s[p + F_CREATED]}\t${s[p + F_UPDATED]}\t${s[p + F_LAST_SEQ]}\t${s[p + F_ACCEPTED] === 1 ? 't' : 'f'}\t${s[p + F_BASE] === 1 ? 't' : 'f'}\t${s[p + F_QTY_FROM_LEAVES] === 1 ? 't' : 'f'}\t${s[p + F_LEAVES_SET] === 1 ? 't' : 'f'}\n`;
+/** Binary type of each `orders` column (slot field i), in column order. */
+const ORDER_TYPES: readonly ('int2' | 'int4' | 'int8' | 'numeric' | 'bool')[] = [
+  'int8',
+  'int4',
+  'int8',
+  'int4',
+  'int8',
+  'int8',
+  'int2',
+  'int2',
+  'int2',
+  'int2',
+  'int2',
+  'int8',
+  'int8',
+  'int8',
+  'int8',
+  'int8',
+  'int8',
+  'int8',
+  'numeric',
+  'int4',
+  'int8',
+  'int8',
+  'int2',
+  'int4',
+  'bool',
+  'int8',
+  'int8',
+  'int8',
+];
+
+/** The 28 `orders` columns (binary COPY, no row header) from slot fields `src[p]..src[p + 27]`. */
+export function writeOrderColumns(w: CopyBinaryWriter, src: ArrayLike<number>, p: number): void {
+  for (let f = 0; f < ORDER_COLUMN_COUNT; f++) {
+    const x = src[p + f];
+    switch (ORDER_TYPES[f]) {
+      case 'int8':
+        w.int8(x);
+        break;
+      case 'int4':
+        w.int4(x);
+        break;
+      case 'int2':
+        w.int2(x);
+        break;
+      case 'numeric':
+        w.numericInt(x);
+        break;
+      default:
+        w.bool(x === 1);
+    }
   }
-  return Buffer.from(out, 'latin1');
+}
+
+/** Binary COPY rows of the batch's trades, in the column order of `trades`. */
+function encodeTrades(b: Batch, w: CopyBinaryWriter): Buffer {
+  for (let i = 0; i < b.tradeCount; i++) writeTradeRow(w, b.tradeView, i * E.EVENT_SIZE, b.tradeShard[i]);
+  return w.finish();
+}
+
+/** One `trades` row (binary COPY) from the FILL event record at `o` of shard `shardId`. */
+export function writeTradeRow(w: CopyBinaryWriter, v: DataView, o: number, shardId: number): void {
+  w.row(18);
+  w.int8(v.getFloat64(o + E.TRADE_ID, true));
+  w.int4(shardId);
+  w.int8(v.getFloat64(o + E.SEQ, true));
+  w.int4(v.getUint32(o + E.SYMBOL_ID, true));
+  w.int8(v.getFloat64(o + E.TIMESTAMP, true));
+  w.int8(v.getFloat64(o + E.MATCH_PRICE, true));
+  w.int8(v.getFloat64(o + E.MATCH_QTY, true));
+  w.int2(v.getUint8(o + E.SIDE));
+  w.int8(v.getFloat64(o + E.MAKER_ORDER_ID, true));
+  w.int8(v.getFloat64(o + E.MAKER_CLIENT_ORDER_ID, true));
+  w.int8(v.getUint32(o + E.MAKER_ACCOUNT_ID, true));
+  w.int8(v.getUint32(o + E.MAKER_SESSION_ID, true));
+  w.int8(v.getFloat64(o + E.MAKER_LEAVES_QTY, true));
+  w.int8(v.getFloat64(o + E.TAKER_ORDER_ID, true));
+  w.int8(v.getFloat64(o + E.TAKER_CLIENT_ORDER_ID, true));
+  w.int8(v.getUint32(o + E.TAKER_ACCOUNT_ID, true));
+  w.int8(v.getUint32(o + E.TAKER_SESSION_ID, true));
+  w.int8(v.getFloat64(o + E.TAKER_LEAVES_QTY, true));
 }
 
 /**
- * Writes `data` into a COPY FROM STDIN stream and waits until the server has taken it all; fails
- * when the stream errors or the client's connection closes first.
+ * Binary COPY of the batch's order slots: [rows for `orders` (orders accepted in this batch,
+ * whole), rows for journal_stage_orders (changes to orders of earlier batches)]; null when none.
  */
-function copyIn(sql: Sql, w: Writable, data: Buffer): Promise<void> {
+function encodeOrders(
+  b: Batch,
+  inserts: CopyBinaryWriter,
+  updates: CopyBinaryWriter,
+): [Buffer | null, Buffer | null] {
+  const s = b.slots;
+  let nInserts = 0;
+  let nUpdates = 0;
+  for (let i = 0; i < b.slotCount; i++) {
+    const p = i * SLOT;
+    const accepted = s[p + F_ACCEPTED] === 1;
+    const w = accepted ? inserts : updates;
+    if (accepted) {
+      nInserts++;
+      w.row(ORDER_COLUMN_COUNT);
+    } else {
+      nUpdates++;
+      w.row(ORDER_COLUMN_COUNT + 4);
+    }
+    writeOrderColumns(w, s, p);
+    if (!accepted) {
+      w.bool(false);
+      w.bool(s[p + F_BASE] === 1);
+      w.bool(s[p + F_QTY_FROM_LEAVES] === 1);
+      w.bool(s[p + F_LEAVES_SET] === 1);
+    }
+  }
+  return [nInserts === 0 ? null : inserts.finish(), nUpdates === 0 ? null : updates.finish()];
+}
+
+/**
+ * Runs `query` (a `COPY ... FROM STDIN`), writes `data` into it and waits until the server has taken
+ * it all; fails when the server rejects the rows, the stream errors or the connection closes first.
+ *
+ * Note: postgres 3.4.9 resolves the query with the stream when the COPY starts and forgets the
+ * stream once `end()` has sent CopyDone, so an ErrorResponse to the data (a primary-key conflict, a
+ * bad value) only calls the query's `reject` (a no-op on the settled promise) and the stream never
+ * finishes. The query's `reject` is therefore wrapped to fail this call too.
+ */
+async function copyIn(sql: Sql, query: postgres.PendingQuery<postgres.Row[]>, data: Buffer): Promise<void> {
+  const q = query as unknown as { reject: (err: unknown) => void };
+  let failed: (err: unknown) => void = () => {};
+  const reject = q.reject;
+  q.reject = (err) => {
+    failed(err);
+    reject(err);
+  };
+  const w = await query.writable();
   const events = socketEventsOf(sql);
   let closed: () => void = () => {};
   return new Promise<void>((resolve, reject) => {
+    failed = reject;
     closed = () => reject(new PgWriterError('connection closed during COPY'));
     events?.once('close', closed);
     w.once('error', reject);

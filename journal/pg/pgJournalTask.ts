@@ -52,6 +52,7 @@ export async function createJournalTask(ctx: JournalTaskContext): Promise<PgJour
     max: 1,
     schema: o.schema,
     applicationName: 'ts-exchange-journal-writer',
+    writer: true,
   });
   const writer = new PgWriter({ sql, batchRows: o.batchRows, maxDelayMs: o.maxDelayMs });
   await writer.loadProgress();

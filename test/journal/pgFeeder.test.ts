@@ -48,7 +48,7 @@ t.test('WAL -> replica -> PostgreSQL, with a restart half-way', async (t) => {
 
   // First run: only the first 2500 commands are "durable"; then the process stops.
   let durable = 2500;
-  const w1 = new PgWriter({ sql: db.client(), batchRows: 300 });
+  const w1 = new PgWriter({ sql: db.writerClient(), batchRows: 300 });
   await w1.loadProgress();
   const f1 = PgFeeder.start({
     shardId: 0,
@@ -65,7 +65,7 @@ t.test('WAL -> replica -> PostgreSQL, with a restart half-way', async (t) => {
 
   // Second run: everything is durable; a new writer and feeder resume from journal_progress.
   durable = total;
-  const w2 = new PgWriter({ sql: db.client(), batchRows: 500 });
+  const w2 = new PgWriter({ sql: db.writerClient(), batchRows: 500 });
   await w2.loadProgress();
   t.equal(w2.persistedCmdSeq(0), 2500);
   const f2 = PgFeeder.start({

@@ -11,7 +11,7 @@ const stream = randomStream(3, 3000);
 t.test('closed orders and trades of an account, newest first, paged, by symbol', async (t) => {
   const db = await testDatabase(t);
   await migrate(db.sql);
-  const w = new PgWriter({ sql: db.client(), batchRows: 400 });
+  const w = new PgWriter({ sql: db.writerClient(), batchRows: 400 });
   await feed(w, stream);
   await w.close();
   const h = new History(db.sql);

@@ -22,7 +22,7 @@ t.test('killed connections and a stalled table during load: 0 duplicate, 0 missi
   await migrate(db.sql);
   const app = `journal-outage-${db.schema}`;
   const w = new PgWriter({
-    sql: db.client(1, app),
+    sql: db.writerClient(app),
     batchRows: 256,
     maxDelayMs: 2,
     retryMinMs: 5,

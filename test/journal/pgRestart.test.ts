@@ -54,7 +54,7 @@ t.test('PostgreSQL restarted during load: 0 duplicate and 0 missing fills', asyn
   const url = first.url;
   await first.sql.end();
   let server: EmbeddedDatabase = first.embedded!;
-  const sql = openPg(url, { connectTimeoutS: 2 });
+  const sql = openPg(url, { connectTimeoutS: 2, writer: true });
   const w = new PgWriter({ sql, batchRows: 256, maxDelayMs: 2, retryMinMs: 10, retryMaxMs: 100 });
   await w.loadProgress();
   let fedDone = false;
