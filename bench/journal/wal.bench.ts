@@ -6,8 +6,9 @@
  *   npm run bench:journal                 # human table
  *   npm run bench:journal -- --json       # one JSON object
  *   flags: --commands=500000 --warmup=100000 --runs=3 --seed=1 --modes=none,async,sync
- *          --rate=10000 --latency-seconds=2 --data-dir=<dir> (default: a temp dir; put it on the disk
- *          you mean to measure: fsync cost is the disk's)
+ *          --rate=10000 --latency-seconds=2 --lag-rate=100000 --lag-seconds=2 --lag-sample-us=100
+ *          --data-dir=<dir> (default: a temp dir; put it on the disk you mean to measure: fsync cost is
+ *          the disk's)
  *
  * 1. Input: `CommandGenerator` ('exchangeCore' mix, as bench:runtime): setup + `--warmup` + `--commands`.
  * 2. Throughput: per mode a fresh one-shard pipeline (backoff) over a fresh data directory; setup and
@@ -15,13 +16,27 @@
  *    64 at a time, bursts of 8192 with a yield after each, 1 ms sleep on a full ring) while the
  *    dispatcher checks the event sequence; time from the first submit to the last event. Runs
  *    interleave the modes; the figure quoted is the median per-run ratio sync / async and
- *    async / none (issue #7 target: sync costs <= 25 % of throughput, ratio >= 0.75). Also the WAL's
- *    commits (fsyncs) and bytes, from the pipeline's durable seq.
+ *    async / none (issue #7 target: sync costs <= 25 % of throughput, ratio >= 0.75).
  * 3. Latency at a fixed offered rate (`--rate`): command i is due at t0 + i/rate; latency = arrival
  *    of its first event at the main thread - due time (HDR, ns; no coordinated omission). In sync mode
  *    this includes the fsync of the batch holding the command: the report-release latency.
+ * 4. Journal lag (issue #7): how far the WAL's durable watermark trails what the gateway submitted, in
+ *    async and sync mode, at `--lag-rate` for `--lag-seconds` (at most `--commands`): a separate run
+ *    per mode with the fixed-rate loop of 3, started once the journal has made the setup durable. The
+ *    main thread keeps each command's submit time (performance.now() just after its `submit` returned
+ *    OK) by WAL seq (command i of the stream has seq i + 1). On a grid of `--lag-sample-us` from t0,
+ *    at most once per event-loop turn (grid points missed by a busy turn are skipped) and before that
+ *    turn's submits, it reads S = seq of the last command submitted and D = `pipeline.durableSeq(0)`:
+ *      lag in commands = S - D
+ *      lag in time     = now - submit time of seq D + 1 (the oldest command not yet fsynced) if D < S,
+ *                        else 0
+ *    Sampled from the first due command to the last submit (not the drain after it); both in HDR
+ *    histograms; reported: p50/p99/max of each, as
+ *    `journalLag: { rate, commands, sample_us, async|sync: { samples, p50_us, p99_us, max_us,
+ *    p50_commands, p99_commands, max_commands } }`. Lag is measured against submission, not due time:
+ *    a main-thread stall shows in the latency of 3, not here.
  * Asserted: every event delivered in sequence; with a journal, every command durable after stop
- * (durable seq = commands submitted).
+ * (durable seq = commands submitted) and the durable seq never ahead of the submitted one.
  * Thread-safety: main thread of its own process (plus the shard and journal workers).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -57,6 +72,9 @@ const RUNS = numberFlag(args, 'runs', 3);
 const SEED = numberFlag(args, 'seed', 1);
 const RATE = numberFlag(args, 'rate', 10_000);
 const LATENCY_SECONDS = numberFlag(args, 'latency-seconds', 2);
+const LAG_RATE = numberFlag(args, 'lag-rate', 100_000);
+const LAG_SECONDS = numberFlag(args, 'lag-seconds', 2);
+const LAG_SAMPLE_US = numberFlag(args, 'lag-sample-us', 100);
 const MODES = (args.flags.get('modes') ?? 'none,async,sync').split(',') as Mode[];
 const BASE_DIR = args.flags.get('data-dir') ?? tmpdir();
 
@@ -185,33 +203,104 @@ async function countDelivered(probe: Probe): Promise<number> {
   return last;
 }
 
-async function latencyRun(mode: Mode) {
-  const n = Math.min(Math.round(RATE * LATENCY_SECONDS), COMMANDS);
+interface LagSummary {
+  readonly samples: number;
+  readonly p50_us: number;
+  readonly p99_us: number;
+  readonly max_us: number;
+  readonly p50_commands: number;
+  readonly p99_commands: number;
+  readonly max_commands: number;
+}
+
+/** Journal lag samples of one fixed-rate run: time lag (ns) and command lag (commands), both HDR. */
+class LagProbe {
+  readonly time = latencyHistogram();
+  readonly commands = latencyHistogram();
+  /** `submitted[seq]`: when the command with WAL seq `seq` was submitted (performance.now(), ms). */
+  readonly submitted: Float64Array;
+  bad = 0;
+
+  constructor(seqs: number) {
+    this.submitted = new Float64Array(seqs + 1);
+  }
+
+  /** One sample: `submittedSeq` commands are in the ring, the WAL is fsynced up to `durable`. */
+  sample(now: number, submittedSeq: number, durable: number): void {
+    if (durable > submittedSeq) this.bad++;
+    const behind = Math.max(0, submittedSeq - durable);
+    this.commands.recordValue(behind);
+    this.time.recordValue(behind === 0 ? 0 : Math.round((now - this.submitted[durable + 1]) * 1e6));
+  }
+
+  summary(): LagSummary {
+    const us = (ns: number): number => Math.round(ns) / 1000;
+    return {
+      samples: this.time.totalCount,
+      p50_us: us(this.time.getValueAtPercentile(50)),
+      p99_us: us(this.time.getValueAtPercentile(99)),
+      max_us: us(this.time.maxValue),
+      p50_commands: this.commands.getValueAtPercentile(50),
+      p99_commands: this.commands.getValueAtPercentile(99),
+      max_commands: this.commands.maxValue,
+    };
+  }
+}
+
+/** How many commands a fixed-rate run submits: `seconds` at `rate`, at most `--commands`. */
+const fixedRateCommands = (rate: number, seconds: number): number =>
+  Math.min(Math.round(rate * seconds), COMMANDS);
+
+/**
+ * One fixed-rate run: command i is due at t0 + i/rate and submitted (one `submit` each) in the first
+ * event-loop turn at or after that; returns the latency histogram and, with a journal, the lag samples.
+ */
+async function fixedRateRun(
+  mode: Mode,
+  rate: number,
+  seconds: number,
+  sampleLag: boolean,
+): Promise<{ latency: ReturnType<typeof summarize>; lag: LagSummary | undefined }> {
+  const n = fixedRateCommands(rate, seconds);
   const probe = newProbe();
   const { p, dir } = await startPipeline(mode, probe);
   await submitRange(p, 0, setupCount);
   await countDelivered(probe);
+  const lag = sampleLag && mode !== 'none' ? new LagProbe(setupCount + n) : undefined;
+  // Note: start with the journal caught up on the setup, so the first samples measure the run, not it.
+  while (lag !== undefined && p.durableSeq(0) < setupCount) await sleep(1);
   const due = new Float64Array(setupCount + n);
   probe.due = due;
-  const intervalMs = 1e3 / RATE;
+  const intervalMs = 1e3 / rate;
+  const sampleMs = LAG_SAMPLE_US / 1e3;
   const t0 = performance.now() + 1;
+  let nextSample = t0;
   let next = setupCount;
   const end = setupCount + n;
   while (next < end) {
     const now = performance.now();
+    // Note: the command with WAL seq s is bytes[s - 1] (fresh WAL, no symbols added by the pipeline), so
+    // after submitting bytes[0 .. next) the submitted seq is `next`. One sample per turn at most:
+    // grid points missed while the main thread was busy are skipped, not filled in.
+    if (lag !== undefined && now >= nextSample) {
+      lag.sample(now, next, p.durableSeq(0));
+      nextSample += Math.ceil((now - nextSample + 1e-9) / sampleMs) * sampleMs;
+    }
     while (next < end) {
       const at = t0 + (next - setupCount) * intervalMs;
       if (at > now) break;
       due[next] = at;
       if (p.submit(0, bytes, next * COMMAND_SIZE) !== OK) break;
       next++;
+      if (lag !== undefined) lag.submitted[next] = performance.now();
     }
     await yieldTurn();
   }
   while (probe.histogram.totalCount < n) await sleep(5);
   await finish(mode, p, dir, setupCount + n);
   assertResult(probe.bad === 0, `${mode}: event sequence broken`);
-  return summarize(probe.histogram);
+  assertResult(lag === undefined || (lag.bad === 0 && lag.time.totalCount > 0), `${mode}: lag samples`);
+  return { latency: summarize(probe.histogram), lag: lag?.summary() };
 }
 
 async function main(): Promise<void> {
@@ -225,7 +314,14 @@ async function main(): Promise<void> {
     return median(x.map((v, i) => v / y[i]));
   };
   const latency: Record<string, ReturnType<typeof summarize>> = {};
-  for (const mode of MODES) latency[mode] = await latencyRun(mode);
+  for (const mode of MODES) latency[mode] = (await fixedRateRun(mode, RATE, LATENCY_SECONDS, false)).latency;
+  const lag: Record<string, LagSummary> = {};
+  for (const mode of MODES) {
+    if (mode === 'none') continue;
+    const r = await fixedRateRun(mode, LAG_RATE, LAG_SECONDS, true);
+    if (r.lag !== undefined) lag[mode] = r.lag;
+  }
+  const lagCommands = fixedRateCommands(LAG_RATE, LAG_SECONDS);
   const result = {
     commands: COMMANDS,
     runs: RUNS,
@@ -237,6 +333,7 @@ async function main(): Promise<void> {
     ratioAsyncOverNone: ratio('async', 'none'),
     latencyNs: latency,
     targetSyncOverAsync: 0.75,
+    journalLag: { rate: LAG_RATE, commands: lagCommands, sample_us: LAG_SAMPLE_US, ...lag },
   };
   report(
     args,
@@ -248,6 +345,10 @@ async function main(): Promise<void> {
       [`p50 us @${RATE}/s`]: latency[m].p50_us,
       'p99 us': latency[m].p99_us,
       'p99.9 us': latency[m].p999_us,
+      [`lag p50 us @${LAG_RATE}/s`]: lag[m]?.p50_us ?? '-',
+      'lag p99 us': lag[m]?.p99_us ?? '-',
+      'lag max us': lag[m]?.max_us ?? '-',
+      'lag p99 commands': lag[m]?.p99_commands ?? '-',
     })),
   );
   if (!args.json) {

@@ -107,13 +107,17 @@ export class CopyBinaryWriter {
     this.pos = p;
   }
 
+  /** Drops what was written; the writer starts over. */
+  reset(): void {
+    this.header();
+  }
+
   /** The COPY data (header, rows, trailer) as a new Buffer; the writer starts over. */
   finish(): Buffer {
     this.reserve(2);
     this.view.setInt16(this.pos, -1);
     this.pos += 2;
     const out = Buffer.from(this.buf.subarray(0, this.pos));
-    this.pos = 0;
     this.header();
     return out;
   }

@@ -113,9 +113,10 @@ const SLOT = 32;
 
 /** One batch: the trade slab, the order slots, per-shard progress. */
 class Batch {
-  readonly trades: Uint8Array;
-  readonly tradeView: DataView;
-  readonly tradeShard: Uint16Array;
+  /** The trades as binary COPY rows, encoded as the FILLs arrive (off the flush's critical path). */
+  readonly tradeRows: CopyBinaryWriter;
+  /** `tradeRows` finished: the COPY data of this batch's trades (kept for retries). */
+  tradeData: Buffer | null = null;
   tradeCount = 0;
   readonly slots: Float64Array;
   slotCount = 0;
@@ -129,9 +130,7 @@ class Batch {
   startedAt = 0;
 
   constructor(capacity: number, maxShards: number) {
-    this.trades = new Uint8Array(capacity * E.EVENT_SIZE);
-    this.tradeView = new DataView(this.trades.buffer);
-    this.tradeShard = new Uint16Array(capacity);
+    this.tradeRows = new CopyBinaryWriter();
     this.slots = new Float64Array(capacity * SLOT);
     this.cmdSeq = new Float64Array(maxShards).fill(-1);
     this.eventSeq = new Float64Array(maxShards).fill(-1);
@@ -147,6 +146,8 @@ class Batch {
   }
 
   clear(): void {
+    this.tradeRows.reset();
+    this.tradeData = null;
     this.tradeCount = 0;
     this.slotCount = 0;
     this.slotOf.clear();
@@ -227,8 +228,7 @@ export class PgWriter {
   private inFlight: Batch | null = null;
   private timer: NodeJS.Timeout | null = null;
   private flushDone: Promise<void> = Promise.resolve();
-  /** COPY encoders (reused batch after batch): trades, new orders, changes of older orders. */
-  private readonly tradeRows = new CopyBinaryWriter();
+  /** COPY encoders (reused batch after batch): new orders, changes of older orders. */
   private readonly orderRows = new CopyBinaryWriter();
   private readonly stageRows = new CopyBinaryWriter();
   private closed = false;
@@ -476,8 +476,9 @@ export class PgWriter {
         await sql.unsafe('ROLLBACK');
         return;
       }
-      // The trade rows are encoded while BEGIN travels, the order rows while PostgreSQL takes the trades.
-      const tradeRows = b.tradeCount > 0 ? encodeTrades(b, this.tradeRows) : null;
+      // The trade rows were encoded as they came; the order rows are while PostgreSQL takes the trades.
+      if (b.tradeCount > 0 && b.tradeData === null) b.tradeData = b.tradeRows.finish();
+      const tradeRows = b.tradeData;
       const trades =
         tradeRows !== null ? copyIn(sql, sql`COPY trades FROM STDIN (FORMAT binary)`, tradeRows) : null;
       const [inserts, updates] = encodeOrders(b, this.orderRows, this.stageRows);
@@ -590,8 +591,7 @@ export class PgWriter {
   private fill(b: Batch, shardId: number, v: DataView, o: number, seq: number): void {
     const n = b.tradeCount;
     if (n >= this.capacity) this.overflow();
-    b.trades.set(new Uint8Array(v.buffer, v.byteOffset + o, E.EVENT_SIZE), n * E.EVENT_SIZE);
-    b.tradeShard[n] = shardId;
+    writeTradeRow(b.tradeRows, v, o, shardId);
     b.tradeCount = n + 1;
     const price = v.getFloat64(o + E.MATCH_PRICE, true);
     const qty = v.getFloat64(o + E.MATCH_QTY, true);
@@ -743,12 +743,6 @@ export function writeOrderColumns(w: CopyBinaryWriter, src: ArrayLike<number>, p
         w.bool(x === 1);
     }
   }
-}
-
-/** Binary COPY rows of the batch's trades, in the column order of `trades`. */
-function encodeTrades(b: Batch, w: CopyBinaryWriter): Buffer {
-  for (let i = 0; i < b.tradeCount; i++) writeTradeRow(w, b.tradeView, i * E.EVENT_SIZE, b.tradeShard[i]);
-  return w.finish();
 }
 
 /** One `trades` row (binary COPY) from the FILL event record at `o` of shard `shardId`. */
