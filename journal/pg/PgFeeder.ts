@@ -85,6 +85,16 @@ export class PgFeeder {
     if (persistedCmd < 0) {
       throw new PgWriterError(`PgFeeder for shard ${options.shardId}: call writer.loadProgress() first`);
     }
+    // PostgreSQL only ever receives durable WAL records, so it can never be ahead of this shard's
+    // log. If it is, the WAL is not the one the database was fed from (a fresh or foreign DATA_DIR
+    // with an old database): feeding would skip every command up to the old progress, silently.
+    const walEnd = Math.max(options.reader.lastSeq(), options.durableSeq());
+    if (persistedCmd > walEnd) {
+      throw new PgWriterError(
+        `PostgreSQL journal of shard ${options.shardId} is at command ${persistedCmd} but the WAL ends at ${walEnd}: ` +
+          'this DATA_DIR is not the one the database was fed from (point DATABASE_URL at a fresh database, or restore the DATA_DIR)',
+      );
+    }
     const replica = Replica.restore(options.engine, options.snapshots, persistedCmd);
     return new PgFeeder(options, replica, options.writer.persistedEventSeq(options.shardId));
   }

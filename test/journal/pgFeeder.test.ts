@@ -87,3 +87,27 @@ t.test('WAL -> replica -> PostgreSQL, with a restart half-way', async (t) => {
   t.same(await actualOrders(db.sql), expectedOrders(stream), 'every order at its final state');
   await snapshots.close();
 });
+
+t.test('a database ahead of the WAL (a fresh DATA_DIR with an old database) is refused', async (t) => {
+  const db = await testDatabase(t);
+  await migrate(db.sql);
+  await db.sql`INSERT INTO journal_progress (shard_id, cmd_seq, event_seq) VALUES (0, 500, 1400)`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'exchange-feeder-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const snapshots = new SnapshotStore(join(dataDir, 'snapshots'));
+  t.teardown(() => snapshots.close());
+  const w = new PgWriter({ sql: db.writerClient() });
+  await w.loadProgress();
+  t.throws(
+    () =>
+      PgFeeder.start({
+        shardId: 0,
+        engine: ENGINE,
+        snapshots,
+        reader: new WalReader(walDir(dataDir, 0)),
+        writer: w,
+        durableSeq: () => 0,
+      }),
+    { code: 'EXC_ERR_PG_WRITER', message: /at command 500 but the WAL ends at 0/ },
+  );
+});
