@@ -7,6 +7,7 @@
  * with ExecType.New, OrderStatus.Filled, ... re-exported from client/index.ts). Pure functions.
  */
 import { reasonName } from '../engine/ResultCodes.js';
+import { sessionReasonName } from '../gateway/ws/SessionReason.js';
 import {
   type ErrorReader,
   ExecType,
@@ -150,7 +151,9 @@ export function accepted(report: ExecutionReport): OrderAccepted {
 }
 
 export function rejected(report: ExecutionReport): OrderRejected {
-  return { ok: false, code: report.rejectReason, reason: reasonName(report.rejectReason), report };
+  // Note: 600-699 are the gateway's own reasons (gateway/ws/SessionReason.ts), the rest the engine's.
+  const code = report.rejectReason;
+  return { ok: false, code, reason: sessionReasonName(code) ?? reasonName(code), report };
 }
 
 export function refused(error: GatewayError): OrderRejected {

@@ -31,6 +31,15 @@ export const SessionReason = {
   MASS_CANCEL_DONE: 690,
 } as const;
 
+const NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(SessionReason).map(([name, code]) => [code, name]),
+);
+
+/** The name of a session reason ("RATE_LIMITED"), or undefined for a code outside this module. */
+export function sessionReasonName(code: number): string | undefined {
+  return NAMES[code];
+}
+
 const TEXT: Readonly<Record<number, string>> = {
   [SessionReason.BUSY]: 'busy: retry shortly',
   [SessionReason.SHARD_DOWN]: 'the matching engine for this symbol is not available',

@@ -377,7 +377,11 @@ t.test(
       results
         .slice(5)
         .every(
-          (r) => !r.ok && r.code === SessionReason.RATE_LIMITED && r.report?.execType === ExecType.Rejected,
+          (r) =>
+            !r.ok &&
+            r.code === SessionReason.RATE_LIMITED &&
+            r.reason === 'RATE_LIMITED' &&
+            r.report?.execType === ExecType.Rejected,
         ),
       'the rest: Rejected, reason RATE_LIMITED',
     );
