@@ -268,7 +268,7 @@ export class EventWriter {
       C.readAccountId(c, co),
     );
     const isNew = type === C.CommandType.NEW_ORDER;
-    const hasPriceQty = isNew || type === C.CommandType.AMEND;
+    const hasPriceQty = isNew || type === C.CommandType.AMEND || type === C.CommandType.AMEND_BY_CLIENT_ID;
     const hasOrderId = type === C.CommandType.CANCEL || type === C.CommandType.AMEND;
     const f = this.f64;
     const w = this.u32;

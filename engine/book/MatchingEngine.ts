@@ -59,6 +59,7 @@ import { StateHasher } from './StateHasher.js';
 // module's own constants, but reads an imported binding through its cell (with a TDZ check) on every use.
 const COMMAND_TYPE_ADD_SYMBOL = CommandType.ADD_SYMBOL;
 const COMMAND_TYPE_AMEND = CommandType.AMEND;
+const COMMAND_TYPE_AMEND_BY_CLIENT_ID = CommandType.AMEND_BY_CLIENT_ID;
 const COMMAND_TYPE_CANCEL = CommandType.CANCEL;
 const COMMAND_TYPE_CANCEL_BY_CLIENT_ID = CommandType.CANCEL_BY_CLIENT_ID;
 const COMMAND_TYPE_MASS_CANCEL = CommandType.MASS_CANCEL;
@@ -272,7 +273,10 @@ export class MatchingEngine implements Engine {
         reason = this.cancel(cmd, off, true);
         break;
       case COMMAND_TYPE_AMEND:
-        reason = this.amend(cmd, off);
+        reason = this.amend(cmd, off, false);
+        break;
+      case COMMAND_TYPE_AMEND_BY_CLIENT_ID:
+        reason = this.amend(cmd, off, true);
         break;
       case COMMAND_TYPE_MASS_CANCEL:
         reason = this.massCancel(cmd, off);
@@ -455,20 +459,30 @@ export class MatchingEngine implements Engine {
     return o.book[s] === bi && o.account[s] === account ? s : -1;
   }
 
-  private amend(c: DataView, co: number): number {
+  /** AMEND, or AMEND_BY_CLIENT_ID (`byClientId`: target by client order id, 0 = unchanged). */
+  private amend(c: DataView, co: number, byClientId: boolean): number {
     const out = this.out;
     const bi = this.bookIndex(C.readSymbolId(c, co));
     if (bi < 0) return REASON_UNKNOWN_SYMBOL;
     const book = this.books[bi];
-    const s = this.findOwned(bi, C.readAccountId(c, co), C.readOrderId(c, co));
+    const account = C.readAccountId(c, co);
+    let s: number;
+    if (byClientId) {
+      const clientId = C.readClientOrderId(c, co);
+      s = clientId === 0 ? -1 : this.byClientId.find(bi, account, clientId);
+    } else {
+      s = this.findOwned(bi, account, C.readOrderId(c, co));
+    }
     if (s < 0) return REASON_ORDER_NOT_FOUND;
     const o = this.orders;
     if (o.state[s] === ORDER_STATE_STOP) return REASON_AMEND_NOT_ALLOWED;
-    const newQty = C.readQuantity(c, co);
+    let newQty = C.readQuantity(c, co);
+    if (byClientId && newQty === 0) newQty = o.quantity[s];
     if (!isInt(newQty) || newQty < 1) return REASON_INVALID_QUANTITY;
     if (newQty < book.minQty) return REASON_QUANTITY_BELOW_MIN;
     if (newQty > book.maxQty) return REASON_QUANTITY_ABOVE_MAX;
-    const newPrice = C.readPrice(c, co);
+    let newPrice = C.readPrice(c, co);
+    if (byClientId && newPrice === 0) newPrice = o.price[s];
     if (!isInt(newPrice) || newPrice < 1) return REASON_INVALID_PRICE;
     if (newPrice < book.minPrice || newPrice > book.maxPrice) return REASON_PRICE_OUT_OF_RANGE;
     const oldPrice = o.price[s];

@@ -34,6 +34,8 @@
  *   88      expireTime     -                -         referencePrice
  *
  *   CANCEL_BY_CLIENT_ID: the target is header.clientOrderId; no body.
+ *   AMEND_BY_CLIENT_ID: the target is header.clientOrderId; newPrice and newQuantity as AMEND, where
+ *                0 means "unchanged" (the gateway need not know an order it has not seen acknowledged).
  *   MASS_CANCEL: header.accountId, header.symbolId (0 = every symbol of the shard), header.side
  *                (0 = both sides); no body.
  *   TIME_ADVANCE: header.timestamp only.
@@ -57,6 +59,7 @@ export const CommandType = {
   MASS_CANCEL: 5,
   TIME_ADVANCE: 6,
   ADD_SYMBOL: 7,
+  AMEND_BY_CLIENT_ID: 8,
 } as const;
 
 // Header offsets.

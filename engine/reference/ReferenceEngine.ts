@@ -118,7 +118,10 @@ export class ReferenceEngine implements Engine {
         reason = this.cancelByClientId(cmd, offset);
         break;
       case CommandType.AMEND:
-        reason = this.amend(cmd, offset);
+        reason = this.amend(cmd, offset, false);
+        break;
+      case CommandType.AMEND_BY_CLIENT_ID:
+        reason = this.amend(cmd, offset, true);
         break;
       case CommandType.MASS_CANCEL:
         reason = this.massCancel(cmd, offset);
@@ -132,7 +135,11 @@ export class ReferenceEngine implements Engine {
         reason = Reason.UNKNOWN_COMMAND;
     }
     if (reason !== Reason.NONE) this.emitReject(cmd, offset, reason);
-    if (type === CommandType.NEW_ORDER || type === CommandType.AMEND) {
+    if (
+      type === CommandType.NEW_ORDER ||
+      type === CommandType.AMEND ||
+      type === CommandType.AMEND_BY_CLIENT_ID
+    ) {
       const sym = this.symbols.get(C.readSymbolId(cmd, offset));
       if (sym !== undefined) this.triggerStops(sym);
     }
@@ -343,20 +350,29 @@ export class ReferenceEngine implements Engine {
 
   // ------------------------------------------------------------------ section 5.3
 
-  private amend(c: DataView, co: number): number {
+  /** AMEND, or AMEND_BY_CLIENT_ID (`byClientId`: the target by client order id; 0 = unchanged). */
+  private amend(c: DataView, co: number, byClientId: boolean): number {
     const symbolId = C.readSymbolId(c, co);
     const sym = this.symbols.get(symbolId);
     if (sym === undefined) return Reason.UNKNOWN_SYMBOL;
-    const o = this.open.get(C.readOrderId(c, co));
-    if (o === undefined || o.symbolId !== symbolId || o.accountId !== C.readAccountId(c, co)) {
+    const accountId = C.readAccountId(c, co);
+    const clientOrderId = C.readClientOrderId(c, co);
+    const o = byClientId
+      ? clientOrderId === 0
+        ? undefined
+        : this.findByClientOrderId(symbolId, accountId, clientOrderId)
+      : this.open.get(C.readOrderId(c, co));
+    if (o === undefined || o.symbolId !== symbolId || o.accountId !== accountId) {
       return Reason.ORDER_NOT_FOUND;
     }
     if (o.place === 'stop') return Reason.AMEND_NOT_ALLOWED;
-    const newQuantity = C.readQuantity(c, co);
+    const readQuantity = C.readQuantity(c, co);
+    const newQuantity = byClientId && readQuantity === 0 ? o.quantity : readQuantity;
     if (!isInt(newQuantity) || newQuantity < 1) return Reason.INVALID_QUANTITY;
     if (newQuantity < sym.minQty) return Reason.QUANTITY_BELOW_MIN;
     if (newQuantity > sym.maxQty) return Reason.QUANTITY_ABOVE_MAX;
-    const newPrice = C.readPrice(c, co);
+    const readPrice = C.readPrice(c, co);
+    const newPrice = byClientId && readPrice === 0 ? o.price : readPrice;
     if (!isInt(newPrice) || newPrice < 1) return Reason.INVALID_PRICE;
     if (newPrice < sym.minPrice || newPrice > sym.maxPrice) return Reason.PRICE_OUT_OF_RANGE;
     if (newPrice !== o.price && this.outsideBand(sym, newPrice)) return Reason.PRICE_OUTSIDE_BAND;
@@ -792,6 +808,7 @@ export class ReferenceEngine implements Engine {
     const type = C.readType(c, co);
     const isNew = type === CommandType.NEW_ORDER;
     const isAmend = type === CommandType.AMEND;
+    const isAmendByClientId = type === CommandType.AMEND_BY_CLIENT_ID;
     const isCancel = type === CommandType.CANCEL;
     const at = this.claim(
       EventType.REJECTED,
@@ -805,9 +822,9 @@ export class ReferenceEngine implements Engine {
       at,
       isCancel || isAmend ? C.readOrderId(c, co) : 0,
       C.readClientOrderId(c, co),
-      isNew || isAmend ? C.readPrice(c, co) : 0,
+      isNew || isAmend || isAmendByClientId ? C.readPrice(c, co) : 0,
       isNew ? C.readStopPrice(c, co) : 0,
-      isNew || isAmend ? C.readQuantity(c, co) : 0,
+      isNew || isAmend || isAmendByClientId ? C.readQuantity(c, co) : 0,
       0,
       0,
       isNew ? C.readDisplayQty(c, co) : 0,

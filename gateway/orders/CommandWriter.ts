@@ -144,6 +144,33 @@ export class CommandWriter {
     return id;
   }
 
+  /**
+   * Writes an AMEND_BY_CLIENT_ID of the open order with `clientOrderId` on `symbolId`: new price and
+   * new total quantity, each 0 for "unchanged" (resolved by the engine, in command order).
+   */
+  amendByClientId(
+    view: DataView,
+    off: number,
+    accountId: number,
+    sessionId: number,
+    symbolId: number,
+    clientOrderId: number,
+    newPrice: number,
+    newQuantity: number,
+  ): number {
+    const id = this.header(
+      view,
+      off,
+      C.CommandType.AMEND_BY_CLIENT_ID,
+      symbolId,
+      accountId,
+      sessionId,
+      clientOrderId,
+    );
+    C.writeAmend(view, off, 0, newPrice, newQuantity);
+    return id;
+  }
+
   /** Writes a MASS_CANCEL of the account's open orders on `symbolId` (0 = all) and `side` (0 = both). */
   massCancel(
     view: DataView,

@@ -122,7 +122,7 @@ export function orderReport(r: ExecutionReportFields, v: DataView, o: number, ty
       const exec =
         cmd === C.CommandType.CANCEL || cmd === C.CommandType.CANCEL_BY_CLIENT_ID
           ? ExecType.CancelRejected
-          : cmd === C.CommandType.AMEND
+          : cmd === C.CommandType.AMEND || cmd === C.CommandType.AMEND_BY_CLIENT_ID
             ? ExecType.AmendRejected
             : ExecType.Rejected;
       orderEventReport(r, v, o, exec, OrderStatus.Rejected);

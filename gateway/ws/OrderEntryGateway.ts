@@ -630,24 +630,38 @@ export class OrderEntryGateway {
     const a = this.amendReader.wrap(bytes, pos);
     const symbolId = a.symbolId;
     const cid = a.clientOrderIdHi * 0x1_0000_0000 + a.clientOrderIdLo;
-    let orderId = a.orderId;
+    const orderId = a.orderId;
     let reason = this.admit(s);
     if (reason === 0) {
       const port = this.port!;
-      // The engine amends by order id with both values given; the gateway resolves a client order id
-      // and "0 = unchanged" from its order view (only the session's own account is searched). An
-      // unresolved id still goes to the engine (order id 0: ORDER_NOT_FOUND), so the answers of one
-      // session keep the order of its requests.
-      if (orderId === 0) orderId = this.clientOrders.get(s.accountId, symbolId, cid);
-      const rec = orderId !== 0 ? this.store.getOwned(s.accountId, orderId) : undefined;
       const shard = this.shardOfTarget(port, symbolId);
       const off = this.claim(port, shard);
       if (off >= 0) {
-        const price = a.newPrice !== 0 ? a.newPrice : (rec?.price ?? 0);
-        const quantity = a.newQuantity !== 0 ? a.newQuantity : (rec?.quantity ?? 0);
         const view = port.commandView(shard);
-        this.writer.amend(view, off, s.accountId, s.sessionId, symbolId, orderId, price, quantity);
-        view.setFloat64(off + CLIENT_ORDER_ID, cid, true); // echoed by a REJECTED event
+        if (orderId === 0) {
+          // By client order id: the engine resolves it (the session's own account only) and
+          // "0 = unchanged" in command order, so an amend right behind the session's own NewOrder
+          // finds it even before the gateway has seen it acknowledged.
+          this.writer.amendByClientId(
+            view,
+            off,
+            s.accountId,
+            s.sessionId,
+            symbolId,
+            cid,
+            a.newPrice,
+            a.newQuantity,
+          );
+        } else {
+          // By order id: the engine takes both values; the gateway fills "0 = unchanged" from its
+          // order view. An order it does not know still goes to the engine (ORDER_NOT_FOUND), so the
+          // answers of one session keep the order of its requests.
+          const rec = this.store.getOwned(s.accountId, orderId);
+          const price = a.newPrice !== 0 ? a.newPrice : (rec?.price ?? 0);
+          const quantity = a.newQuantity !== 0 ? a.newQuantity : (rec?.quantity ?? 0);
+          this.writer.amend(view, off, s.accountId, s.sessionId, symbolId, orderId, price, quantity);
+          view.setFloat64(off + CLIENT_ORDER_ID, cid, true); // echoed by a REJECTED event
+        }
         port.commitCommand(shard);
         return;
       }

@@ -190,3 +190,20 @@ t.test('mass cancel: event order and contents', (t) => {
   t.same(d.massCancel(77), ['MASS_CANCEL_DONE 0']);
   t.end();
 });
+
+t.test('amend by client order id: 0 keeps the price or the quantity; only the own account', (t) => {
+  const d = twoMakers();
+  t.same(d.amendByClientId(2, 11, 100, 5), ['REJECTED ORDER_NOT_FOUND'], "another account's client id");
+  t.same(d.amendByClientId(1, 0, 100, 5), ['REJECTED ORDER_NOT_FOUND'], 'client id 0 names nothing');
+  t.same(
+    d.amendByClientId(1, 11, 0, 4),
+    ['AMENDED 1 p100 q4 l4', 'L2 S 100 14/2', 'BBO 0x0 100x14'],
+    'price kept',
+  );
+  t.same(d.amendByClientId(1, 11, 0, 0), ['AMENDED 1 p100 q4 l4'], 'both kept: a no-op amend');
+  t.same(d.amendByClientId(1, 11, 101, 0)[0], 'AMENDED 1 p101 q4 l4', 'quantity kept, price moved');
+  t.same(d.amendByClientId(1, 11, 0, -1), ['REJECTED INVALID_QUANTITY']);
+  t.same(d.cancelByClientId(1, 11)[0], 'CANCELLED 1 USER_CANCEL');
+  t.same(d.amendByClientId(1, 11, 0, 5), ['REJECTED ORDER_NOT_FOUND'], 'closed');
+  t.end();
+});

@@ -163,6 +163,23 @@ t.test('place, fill and cancel between two accounts: reports to both sides', asy
   t.match(amended, { ok: true, report: { execType: ExecType.Amended, price: 299_100, quantity: 1000 } });
   const qty = await a.amend({ clientOrderId: 9001, quantity: '0.5' });
   t.match(qty, { ok: true, report: { execType: ExecType.Amended, price: 299_100, quantity: 500 } });
+  // An amend right behind the session's own NewOrder, sent before its acknowledgement: the engine
+  // resolves the client order id in command order, so it finds the order.
+  const placing = a.placeOrder({
+    symbol: 'ETH/USD',
+    side: 'buy',
+    price: '2980.00',
+    quantity: '1.000',
+    clientOrderId: 9002,
+  });
+  const racing = a.amend({ clientOrderId: 9002, symbol: 'ETH/USD', quantity: '0.25' });
+  t.match(await placing, { ok: true });
+  t.match(await racing, { ok: true, report: { execType: ExecType.Amended, price: 298_000, quantity: 250 } });
+  t.match(await a.amend({ clientOrderId: 424242, symbol: 'ETH/USD', price: '2970.00' }), {
+    ok: false,
+    code: Reason.ORDER_NOT_FOUND,
+    report: { execType: ExecType.AmendRejected },
+  });
   const stop = await a.placeOrder({
     symbol: 'BTC/USD',
     side: 'buy',
@@ -181,11 +198,11 @@ t.test('place, fill and cancel between two accounts: reports to both sides', asy
   t.match(results[5], { ok: false, code: Reason.PRICE_OUT_OF_RANGE });
   const errs = errors(a);
   const mc = await a.massCancel();
-  t.equal(mc.canceled.length, 7, 'ETH bid, BTC stop, 5 SOL offers');
+  t.equal(mc.canceled.length, 8, 'ETH bids, BTC stop, 5 SOL offers');
   await until(() => errs.some((e) => e.code === SessionReason.MASS_CANCEL_DONE), 2000, 'completion notice');
   t.match(
     errs.find((e) => e.code === SessionReason.MASS_CANCEL_DONE),
-    { text: 'mass cancel done: 7 orders cancelled' },
+    { text: 'mass cancel done: 8 orders cancelled' },
   );
 });
 
