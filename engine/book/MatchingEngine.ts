@@ -438,17 +438,21 @@ export class MatchingEngine implements Engine {
   private cancel(c: DataView, co: number, byClientId: boolean): number {
     const bi = this.bookIndex(C.readSymbolId(c, co));
     if (bi < 0) return REASON_UNKNOWN_SYMBOL;
-    const account = C.readAccountId(c, co);
-    let s: number;
-    if (byClientId) {
-      const clientId = C.readClientOrderId(c, co);
-      s = clientId === 0 ? -1 : this.byClientId.find(bi, account, clientId);
-    } else {
-      s = this.findOwned(bi, account, C.readOrderId(c, co));
-    }
+    const s = this.target(bi, c, co, byClientId);
     if (s < 0) return REASON_ORDER_NOT_FOUND;
     this.cancelOpen(this.books[bi], s, EVENT_TYPE_CANCELLED, REASON_USER_CANCEL);
     return REASON_NONE;
+  }
+
+  /**
+   * The open order a CANCEL/AMEND names in book `bi` (by its order id) or a *_BY_CLIENT_ID names (by
+   * its client order id; 0 names nothing), owned by the command's account; -1 when there is none.
+   */
+  private target(bi: number, c: DataView, co: number, byClientId: boolean): number {
+    const account = C.readAccountId(c, co);
+    if (!byClientId) return this.findOwned(bi, account, C.readOrderId(c, co));
+    const clientId = C.readClientOrderId(c, co);
+    return clientId === 0 ? -1 : this.byClientId.find(bi, account, clientId);
   }
 
   /** Open order with this id in book `bi` owned by `account`, or -1. */
@@ -465,14 +469,7 @@ export class MatchingEngine implements Engine {
     const bi = this.bookIndex(C.readSymbolId(c, co));
     if (bi < 0) return REASON_UNKNOWN_SYMBOL;
     const book = this.books[bi];
-    const account = C.readAccountId(c, co);
-    let s: number;
-    if (byClientId) {
-      const clientId = C.readClientOrderId(c, co);
-      s = clientId === 0 ? -1 : this.byClientId.find(bi, account, clientId);
-    } else {
-      s = this.findOwned(bi, account, C.readOrderId(c, co));
-    }
+    const s = this.target(bi, c, co, byClientId);
     if (s < 0) return REASON_ORDER_NOT_FOUND;
     const o = this.orders;
     if (o.state[s] === ORDER_STATE_STOP) return REASON_AMEND_NOT_ALLOWED;

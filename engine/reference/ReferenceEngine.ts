@@ -112,10 +112,10 @@ export class ReferenceEngine implements Engine {
         reason = this.newOrder(cmd, offset);
         break;
       case CommandType.CANCEL:
-        reason = this.cancel(cmd, offset);
+        reason = this.cancel(cmd, offset, false);
         break;
       case CommandType.CANCEL_BY_CLIENT_ID:
-        reason = this.cancelByClientId(cmd, offset);
+        reason = this.cancel(cmd, offset, true);
         break;
       case CommandType.AMEND:
         reason = this.amend(cmd, offset, false);
@@ -326,22 +326,22 @@ export class ReferenceEngine implements Engine {
 
   // ------------------------------------------------------------------ section 5.2
 
-  private cancel(c: DataView, co: number): number {
+  /**
+   * The open order a CANCEL/AMEND names (by order id) or a *_BY_CLIENT_ID names (by client order id),
+   * on the command's symbol and owned by its account.
+   */
+  private target(c: DataView, co: number, byClientId: boolean): RefOrder | undefined {
     const symbolId = C.readSymbolId(c, co);
-    if (!this.symbols.has(symbolId)) return Reason.UNKNOWN_SYMBOL;
+    const accountId = C.readAccountId(c, co);
+    if (byClientId) return this.findByClientOrderId(symbolId, accountId, C.readClientOrderId(c, co));
     const o = this.open.get(C.readOrderId(c, co));
-    if (o === undefined || o.symbolId !== symbolId || o.accountId !== C.readAccountId(c, co)) {
-      return Reason.ORDER_NOT_FOUND;
-    }
-    this.takeOut(o);
-    this.emitOrder(EventType.CANCELLED, Reason.USER_CANCEL, o, true);
-    return Reason.NONE;
+    return o !== undefined && o.symbolId === symbolId && o.accountId === accountId ? o : undefined;
   }
 
-  private cancelByClientId(c: DataView, co: number): number {
-    const symbolId = C.readSymbolId(c, co);
-    if (!this.symbols.has(symbolId)) return Reason.UNKNOWN_SYMBOL;
-    const o = this.findByClientOrderId(symbolId, C.readAccountId(c, co), C.readClientOrderId(c, co));
+  /** CANCEL, or CANCEL_BY_CLIENT_ID (`byClientId`). */
+  private cancel(c: DataView, co: number, byClientId: boolean): number {
+    if (!this.symbols.has(C.readSymbolId(c, co))) return Reason.UNKNOWN_SYMBOL;
+    const o = this.target(c, co, byClientId);
     if (o === undefined) return Reason.ORDER_NOT_FOUND;
     this.takeOut(o);
     this.emitOrder(EventType.CANCELLED, Reason.USER_CANCEL, o, true);
@@ -355,16 +355,8 @@ export class ReferenceEngine implements Engine {
     const symbolId = C.readSymbolId(c, co);
     const sym = this.symbols.get(symbolId);
     if (sym === undefined) return Reason.UNKNOWN_SYMBOL;
-    const accountId = C.readAccountId(c, co);
-    const clientOrderId = C.readClientOrderId(c, co);
-    const o = byClientId
-      ? clientOrderId === 0
-        ? undefined
-        : this.findByClientOrderId(symbolId, accountId, clientOrderId)
-      : this.open.get(C.readOrderId(c, co));
-    if (o === undefined || o.symbolId !== symbolId || o.accountId !== accountId) {
-      return Reason.ORDER_NOT_FOUND;
-    }
+    const o = this.target(c, co, byClientId);
+    if (o === undefined) return Reason.ORDER_NOT_FOUND;
     if (o.place === 'stop') return Reason.AMEND_NOT_ALLOWED;
     const readQuantity = C.readQuantity(c, co);
     const newQuantity = byClientId && readQuantity === 0 ? o.quantity : readQuantity;
