@@ -223,7 +223,11 @@ export class MarketDataHub {
         this.trade(feed, view, offset, ts);
         break;
       case EventType.ACCEPTED:
-        if (readU8(view, offset, ORDER_TYPE) === OrderType.LIMIT) {
+      case EventType.TRIGGERED: {
+        // An order that can rest enters the L3 book: a LIMIT when accepted, a STOP_LIMIT when
+        // triggered (a triggered STOP is a market order; stops are not on the book before).
+        const rests = type === EventType.ACCEPTED ? OrderType.LIMIT : OrderType.STOP_LIMIT;
+        if (readU8(view, offset, ORDER_TYPE) === rests) {
           feed.l3.incoming(
             readF64(view, offset, ORDER_ID),
             readSide(view, offset),
@@ -237,21 +241,7 @@ export class MarketDataHub {
           feed.l3.settle(ts);
         }
         break;
-      case EventType.TRIGGERED:
-        if (readU8(view, offset, ORDER_TYPE) === OrderType.STOP_LIMIT) {
-          feed.l3.incoming(
-            readF64(view, offset, ORDER_ID),
-            readSide(view, offset),
-            readF64(view, offset, PRICE),
-            readF64(view, offset, QUANTITY),
-            readF64(view, offset, LEAVES_QTY),
-            readF64(view, offset, DISPLAY_QTY),
-            ts,
-          );
-        } else {
-          feed.l3.settle(ts);
-        }
-        break;
+      }
       case EventType.CANCELLED:
       case EventType.EXPIRED:
         feed.l3.removed(readF64(view, offset, ORDER_ID), ts);
