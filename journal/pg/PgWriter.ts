@@ -464,20 +464,19 @@ export class PgWriter {
     // part of a batch is either all persisted or not at all.
     const begin = sql.unsafe(BEGIN_SQL).execute();
     begin.catch(() => {}); // awaited below; the statements queued behind it fail with it
-    let done: readonly { shard_id: number; event_seq: string }[] = [];
     if (retry) {
-      done = await sql.unsafe<{ shard_id: number; event_seq: string }[]>(
+      const done = await sql.unsafe<{ shard_id: number; event_seq: string }[]>(
         `SELECT shard_id, event_seq FROM journal_progress WHERE shard_id = ANY($1::int[]) FOR UPDATE`,
         [`{${shards}}`],
       );
-    }
-    let staged = false;
-    if (b.tradeCount > 0 || b.slotCount > 0) {
       if (this.alreadyPersisted(b, done)) {
         await begin;
         await sql.unsafe('ROLLBACK');
         return;
       }
+    }
+    let staged = false;
+    if (b.tradeCount > 0 || b.slotCount > 0) {
       // The trade rows were encoded as they came; the order rows are while PostgreSQL takes the trades.
       if (b.tradeCount > 0 && b.tradeData === null) b.tradeData = b.tradeRows.finish();
       const tradeRows = b.tradeData;
