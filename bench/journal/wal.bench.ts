@@ -47,13 +47,12 @@ import { pino } from 'pino';
 import { MatchingEngine } from '../../engine/book/MatchingEngine.js';
 import { Pipeline } from '../../engine/pipeline.js';
 import { COMMAND_SIZE } from '../../engine/records/CommandRecord.js';
-import * as E from '../../engine/records/EventRecord.js';
 import {
   CommandGenerator,
   EXCHANGE_CORE_CONFIG,
   generateCommands,
 } from '../../engine/reference/CommandGenerator.js';
-import { BACK_PRESSURED, OK } from '../../engine/runtime/SubmitResult.js';
+import { OK } from '../../engine/runtime/SubmitResult.js';
 import {
   assertResult,
   latencyHistogram,
@@ -63,6 +62,15 @@ import {
   report,
   summarize,
 } from '../lib/harness.js';
+import {
+  delivered,
+  newProbe,
+  type Probe,
+  probeHandler,
+  sleep,
+  submitRange,
+  yieldTurn,
+} from '../lib/pipelineProbe.js';
 
 type Mode = 'none' | 'async' | 'sync';
 const args = parseArgs();
@@ -79,8 +87,6 @@ const MODES = (args.flags.get('modes') ?? 'none,async,sync').split(',') as Mode[
 const BASE_DIR = args.flags.get('data-dir') ?? tmpdir();
 
 const log = pino({ level: 'warn' });
-const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const options = { seed: SEED, mix: 'exchangeCore' } as const;
 const setupCount =
@@ -89,45 +95,9 @@ const stream = generateCommands(options, setupCount + COMMANDS, new MatchingEngi
 const bytes = stream.bytes;
 const expectedEvents = stream.events;
 
-interface Probe {
-  delivered: number;
-  lastSeq: number;
-  bad: number;
-  target: number;
-  done: (() => void) | undefined;
-  due: Float64Array | undefined;
-  lastCorrelation: number;
-  histogram: ReturnType<typeof latencyHistogram>;
-}
-
-const newProbe = (): Probe => ({
-  delivered: 0,
-  lastSeq: 0,
-  bad: 0,
-  target: 0,
-  done: undefined,
-  due: undefined,
-  lastCorrelation: 0,
-  histogram: latencyHistogram(),
-});
-
 async function startPipeline(mode: Mode, probe: Probe): Promise<{ p: Pipeline; dir: string }> {
   const dir = mkdtempSync(join(BASE_DIR, 'exc-wal-bench-'));
-  const onEvent = (_shard: number, v: DataView, off: number): void => {
-    const seq = E.readSeq(v, off);
-    if (seq !== probe.lastSeq + 1) probe.bad++;
-    probe.lastSeq = seq;
-    const due = probe.due;
-    if (due !== undefined) {
-      const corr = E.readCorrelationId(v, off);
-      if (corr !== probe.lastCorrelation) {
-        probe.lastCorrelation = corr;
-        const t = due[corr - 1];
-        if (t > 0) probe.histogram.recordValue(Math.max(1, Math.round((performance.now() - t) * 1e6)));
-      }
-    }
-    if (++probe.delivered === probe.target) probe.done?.();
-  };
+  const onEvent = probeHandler(probe);
   const p = await Pipeline.start({
     shards: 1,
     symbols: [],
@@ -142,33 +112,6 @@ async function startPipeline(mode: Mode, probe: Probe): Promise<{ p: Pipeline; d
   return { p, dir };
 }
 
-function delivered(probe: Probe, target: number): Promise<void> {
-  probe.target = target;
-  if (probe.delivered >= target) return Promise.resolve();
-  return new Promise((resolve) => {
-    probe.done = resolve;
-  });
-}
-
-async function submitRange(p: Pipeline, from: number, to: number): Promise<void> {
-  let i = from;
-  while (i < to) {
-    const burstEnd = Math.min(to, i + 8192);
-    let r: number = OK;
-    while (i < burstEnd) {
-      r = p.submitBatch(0, bytes, i * COMMAND_SIZE, Math.min(64, burstEnd - i));
-      if (r <= 0) break;
-      i += r;
-      r = OK;
-    }
-    if (r === OK) await yieldTurn();
-    else {
-      assertResult(r === BACK_PRESSURED, `submit returned ${r}`);
-      await sleep(1);
-    }
-  }
-}
-
 async function finish(mode: Mode, p: Pipeline, dir: string, submitted: number): Promise<void> {
   await p.stop();
   if (mode !== 'none') {
@@ -181,10 +124,10 @@ async function finish(mode: Mode, p: Pipeline, dir: string, submitted: number): 
 async function throughputRun(mode: Mode): Promise<number> {
   const probe = newProbe();
   const { p, dir } = await startPipeline(mode, probe);
-  await submitRange(p, 0, setupCount);
+  await submitRange(p, bytes, 0, setupCount, 8192, 64);
   const setupEvents = await countDelivered(probe);
   const t0 = performance.now();
-  await submitRange(p, setupCount, setupCount + COMMANDS);
+  await submitRange(p, bytes, setupCount, setupCount + COMMANDS, 8192, 64);
   await delivered(probe, expectedEvents);
   const ms = performance.now() - t0;
   assertResult(probe.bad === 0 && probe.delivered === expectedEvents, `${mode}: events broken`);
@@ -234,12 +177,12 @@ class LagProbe {
   }
 
   summary(): LagSummary {
-    const us = (ns: number): number => Math.round(ns) / 1000;
+    const t = summarize(this.time);
     return {
-      samples: this.time.totalCount,
-      p50_us: us(this.time.getValueAtPercentile(50)),
-      p99_us: us(this.time.getValueAtPercentile(99)),
-      max_us: us(this.time.maxValue),
+      samples: t.count,
+      p50_us: t.p50_us,
+      p99_us: t.p99_us,
+      max_us: t.max_us,
       p50_commands: this.commands.getValueAtPercentile(50),
       p99_commands: this.commands.getValueAtPercentile(99),
       max_commands: this.commands.maxValue,
@@ -264,7 +207,7 @@ async function fixedRateRun(
   const n = fixedRateCommands(rate, seconds);
   const probe = newProbe();
   const { p, dir } = await startPipeline(mode, probe);
-  await submitRange(p, 0, setupCount);
+  await submitRange(p, bytes, 0, setupCount, 8192, 64);
   await countDelivered(probe);
   const lag = sampleLag && mode !== 'none' ? new LagProbe(setupCount + n) : undefined;
   // Note: start with the journal caught up on the setup, so the first samples measure the run, not it.

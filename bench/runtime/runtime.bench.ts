@@ -39,7 +39,6 @@ import type { EventSink } from '../../engine/book/EventSink.js';
 import { MatchingEngine } from '../../engine/book/MatchingEngine.js';
 import { Pipeline } from '../../engine/pipeline.js';
 import { COMMAND_SIZE } from '../../engine/records/CommandRecord.js';
-import * as E from '../../engine/records/EventRecord.js';
 import { EVENT_SIZE } from '../../engine/records/EventRecord.js';
 import {
   CommandGenerator,
@@ -47,17 +46,24 @@ import {
   generateCommands,
 } from '../../engine/reference/CommandGenerator.js';
 import type { IdleStrategyName } from '../../engine/runtime/IdleChoice.js';
-import { BACK_PRESSURED, OK } from '../../engine/runtime/SubmitResult.js';
+import { OK } from '../../engine/runtime/SubmitResult.js';
 import {
   assertResult,
   type LatencySummary,
-  latencyHistogram,
   median,
   numberFlag,
   parseArgs,
   report,
   summarize,
 } from '../lib/harness.js';
+import {
+  delivered,
+  newProbe,
+  type Probe,
+  probeHandler,
+  submitRange,
+  yieldTurn,
+} from '../lib/pipelineProbe.js';
 
 const args = parseArgs();
 const COMMANDS = numberFlag(args, 'commands', 1_000_000);
@@ -73,7 +79,6 @@ const BURST = numberFlag(args, 'burst', 8192);
 const PUBLISH = numberFlag(args, 'publish', 64);
 
 const log = pino({ level: 'warn' });
-const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A sink that keeps nothing: one command's events overwrite a small scratch buffer. */
 class DiscardSink implements EventSink {
@@ -128,47 +133,8 @@ function inProcessRun(): number {
 }
 
 // 3. and 4. the pipeline
-interface Probe {
-  delivered: number;
-  lastSeq: number;
-  bad: number;
-  target: number;
-  done: (() => void) | undefined;
-  /** Latency mode: due time (ms, performance.now) per command index; 0 = not measured. */
-  due: Float64Array | undefined;
-  lastCorrelation: number;
-  histogram: ReturnType<typeof latencyHistogram>;
-}
-
-function newProbe(): Probe {
-  return {
-    delivered: 0,
-    lastSeq: 0,
-    bad: 0,
-    target: 0,
-    done: undefined,
-    due: undefined,
-    lastCorrelation: 0,
-    histogram: latencyHistogram(),
-  };
-}
-
 async function startPipeline(idle: IdleStrategyName, probe: Probe): Promise<Pipeline> {
-  const onEvent = (_shard: number, v: DataView, off: number): void => {
-    const seq = E.readSeq(v, off);
-    if (seq !== probe.lastSeq + 1) probe.bad++;
-    probe.lastSeq = seq;
-    const due = probe.due;
-    if (due !== undefined) {
-      const corr = E.readCorrelationId(v, off);
-      if (corr !== probe.lastCorrelation) {
-        probe.lastCorrelation = corr;
-        const t = due[corr - 1];
-        if (t > 0) probe.histogram.recordValue(Math.max(1, Math.round((performance.now() - t) * 1e6)));
-      }
-    }
-    if (++probe.delivered === probe.target) probe.done?.();
-  };
+  const onEvent = probeHandler(probe);
   return Pipeline.start({
     shards: 1,
     symbols: [],
@@ -183,45 +149,6 @@ async function startPipeline(idle: IdleStrategyName, probe: Probe): Promise<Pipe
   });
 }
 
-function delivered(probe: Probe, target: number): Promise<void> {
-  probe.target = target;
-  if (probe.delivered >= target) return Promise.resolve();
-  return new Promise((resolve) => {
-    probe.done = resolve;
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Submits commands [from, to) `--publish` at a time (one publication each), in bursts of up to
- * `--burst`, yielding to the event loop (the
- * dispatcher) after each; when the command ring is full it sleeps 1 ms (a 1 MiB ring holds ~10k
- * commands, several ms of work) rather than spin, as a gateway waits for its sockets.
- */
-async function submitRange(p: Pipeline, from: number, to: number): Promise<number> {
-  let i = from;
-  let full = 0;
-  while (i < to) {
-    const burstEnd = Math.min(to, i + BURST);
-    let r: number = OK;
-    while (i < burstEnd) {
-      r = p.submitBatch(0, bytes, i * COMMAND_SIZE, Math.min(PUBLISH, burstEnd - i));
-      if (r <= 0) break;
-      i += r;
-      r = OK;
-    }
-    if (r === OK) {
-      await yieldTurn();
-    } else {
-      assertResult(r === BACK_PRESSURED, `submit returned ${r}`);
-      full++;
-      await sleep(1);
-    }
-  }
-  return full;
-}
-
 interface ThroughputRun {
   rate: number;
   elu: number;
@@ -232,11 +159,11 @@ interface ThroughputRun {
 async function throughputRun(idle: IdleStrategyName): Promise<ThroughputRun> {
   const probe = newProbe();
   const p = await startPipeline(idle, probe);
-  await submitRange(p, 0, setupCount);
+  await submitRange(p, bytes, 0, setupCount, BURST, PUBLISH);
   await delivered(probe, setupEvents);
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
-  const full = await submitRange(p, setupCount, setupCount + total);
+  const full = await submitRange(p, bytes, setupCount, setupCount + total, BURST, PUBLISH);
   await delivered(probe, expectedEvents);
   const ms = performance.now() - t0;
   const elu = performance.eventLoopUtilization(elu0).utilization;
@@ -260,7 +187,7 @@ async function latencyRun(
   const n = Math.min(Math.round(rate * LATENCY_SECONDS), total);
   const probe = newProbe();
   const p = await startPipeline(idle, probe);
-  await submitRange(p, 0, setupCount);
+  await submitRange(p, bytes, 0, setupCount, BURST, PUBLISH);
   await delivered(probe, setupEvents);
   const due = new Float64Array(setupCount + n); // 0 = not measured (setup)
   probe.due = due;
