@@ -2,8 +2,12 @@
  * LoadConnection: one connection of the WebSocket load generator. Sends the pre-encoded frames of its
  * OrderFlow (copy + client order id patch, no encoding), and matches every answer to what it sent.
  *
- * Matching: answers come back in order per connection (one connection = one symbol = one shard), so
- * a FIFO holds what is expected, in send order:
+ * Matching: the engine's answers come back in order per connection (one connection = one symbol = one
+ * shard), so a FIFO holds what is expected, in send order; a gateway refusal (BUSY while the
+ * connection's send buffer is backpressured, rate limit) is answered at once and may overtake requests
+ * still in the engine: an answer that does not settle the head settles the first unsettled entry
+ * behind it with the same client order id and kind of answer (a short scan, only off the common path),
+ * and the head skips settled entries as it advances:
  *   echo      one entry per frame; the echoed frame must carry the expected client order id at the
  *             same payload offset (checked in place, no decoding)
  *   exchange  one entry per request; a report settles the head when it names the head's client order
@@ -70,6 +74,8 @@ export class LoadConnection {
   private readonly offset: Int32Array;
   private readonly items: Int32Array;
   private readonly kind: Uint8Array;
+  /** 1 = answered out of order (the head skips it). */
+  private readonly settled: Uint8Array;
   private readonly mask: number;
   private head = 0;
   private tail = 0;
@@ -90,6 +96,7 @@ export class LoadConnection {
     this.offset = new Int32Array(cap);
     this.items = new Int32Array(cap);
     this.kind = new Uint8Array(cap);
+    this.settled = new Uint8Array(cap);
     this.mask = cap - 1;
     // Note: a fresh cycle, so ids never repeat across runs on the same flow (orders of an earlier run
     // may still rest in the book under their ids).
@@ -169,17 +176,45 @@ export class LoadConnection {
     this.offset[i] = offset;
     this.items[i] = items;
     this.kind[i] = kind;
+    this.settled[i] = 0;
     this.tail++;
   }
 
+  /** Settles the head (answered in order), then skips the entries already answered out of order. */
   private complete(now: number): void {
-    const i = this.head & this.mask;
+    this.record(this.head & this.mask, now);
+    this.head++;
+    while (this.head !== this.tail && this.settled[this.head & this.mask] === 1) this.head++;
+    this.refill();
+  }
+
+  /**
+   * An answer that is not the head's: settles the first unsettled entry behind the head that
+   * `matches`; false when there is none (the answer settles nothing).
+   */
+  private completeLater(now: number, cid: number, exec: number, isError: boolean): boolean {
+    const mask = this.mask;
+    for (let k = this.head + 1; k !== this.tail; k++) {
+      const i = k & mask;
+      if (this.settled[i] === 0 && this.cid[i] === cid && (isError || answers(this.kind[i], exec))) {
+        this.settled[i] = 1;
+        this.record(i, now);
+        this.refill();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private record(i: number, now: number): void {
     const due = this.due[i];
     if (this.histogram !== null && due >= this.recordFromNs) {
       this.histogram.recordValue(Math.max(1, Math.round(now - due)));
     }
     this.receivedItems += this.items[i];
-    this.head++;
+  }
+
+  private refill(): void {
     if (
       this.windowItems > 0 &&
       this.sending &&
@@ -218,23 +253,18 @@ export class LoadConnection {
         this.rejected++;
       }
       const h = this.head & this.mask;
-      if (
-        this.head !== this.tail &&
-        r.clientOrderIdHi * TWO_32 + r.clientOrderIdLo === this.cid[h] &&
-        answers(this.kind[h], exec)
-      ) {
-        this.complete(now);
-      } else this.otherReports++;
+      const cid = r.clientOrderIdHi * TWO_32 + r.clientOrderIdLo;
+      if (this.head === this.tail) this.otherReports++;
+      else if (cid === this.cid[h] && answers(this.kind[h], exec)) this.complete(now);
+      else if (!this.completeLater(now, cid, exec, false)) this.otherReports++;
     } else if (type === Body.Error) {
       this.errors++;
       this.rejected++;
       const e = this.error.wrap(frame, m.bodyPos);
-      if (
-        this.head !== this.tail &&
-        e.clientOrderIdHi * TWO_32 + e.clientOrderIdLo === this.cid[this.head & this.mask]
-      ) {
-        this.complete(now);
-      }
+      const cid = e.clientOrderIdHi * TWO_32 + e.clientOrderIdLo;
+      if (this.head === this.tail) return;
+      if (cid === this.cid[this.head & this.mask]) this.complete(now);
+      else this.completeLater(now, cid, 0, true);
     }
   }
 }
