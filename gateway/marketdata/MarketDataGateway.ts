@@ -192,6 +192,8 @@ export class MarketDataGateway {
         s.ws = undefined;
         s.subs.clear();
         this.sessions.delete(s);
+        // uWS unsubscribed the connection from every topic.
+        this.hub.topicsChanged();
       },
     });
   }
@@ -262,28 +264,39 @@ export class MarketDataGateway {
     if (ws === undefined) return;
     const hub = this.hub;
     ws.cork(() => {
-      if (first) ws.subscribe(feed.topics[5]);
+      if (first) this.subscribeTo(ws, feed.topics[5]);
       if ((bits & ChannelBit.L2) !== 0) {
-        ws.subscribe(feed.topics[1]);
+        this.subscribeTo(ws, feed.topics[1]);
         this.send(s, hub.bookSnapshot(feed));
       }
       if ((bits & ChannelBit.L3) !== 0) {
-        ws.subscribe(feed.topics[3]);
+        this.subscribeTo(ws, feed.topics[3]);
         this.send(s, hub.orderBookSnapshot(feed, feed.lastUpdateUs));
       }
       if ((bits & ChannelBit.BBO) !== 0) {
-        ws.subscribe(feed.topics[2]);
+        this.subscribeTo(ws, feed.topics[2]);
         if (feed.seq[2] > 0) this.send(s, hub.bboFrame(feed));
       }
       if ((bits & ChannelBit.STATUS) !== 0) {
-        ws.subscribe(feed.topics[4]);
+        this.subscribeTo(ws, feed.topics[4]);
         this.send(s, hub.statusFrame(feed));
       }
       if ((bits & ChannelBit.TRADES) !== 0) {
         if (tradesFrom > 0) this.replay(s, feed, tradesFrom);
-        ws.subscribe(feed.topics[0]);
+        this.subscribeTo(ws, feed.topics[0]);
       }
     });
+  }
+
+  /** Every subscription change goes through these two: the hub re-reads its cached subscriber counts. */
+  private subscribeTo(ws: WebSocket<MdSession>, topic: string): void {
+    ws.subscribe(topic);
+    this.hub.topicsChanged();
+  }
+
+  private unsubscribeFrom(ws: WebSocket<MdSession>, topic: string): void {
+    ws.unsubscribe(topic);
+    this.hub.topicsChanged();
   }
 
   private replay(s: MdSession, feed: SymbolFeed, afterSeq: number): void {
@@ -308,10 +321,10 @@ export class MarketDataGateway {
     const left = held & ~drop;
     const ws = s.ws;
     if (ws === undefined) return;
-    for (let i = 0; i < 5; i++) if ((drop & (1 << i)) !== 0) ws.unsubscribe(feed.topics[i]);
+    for (let i = 0; i < 5; i++) if ((drop & (1 << i)) !== 0) this.unsubscribeFrom(ws, feed.topics[i]);
     if (left === 0) {
       s.subs.delete(feed.id);
-      ws.unsubscribe(feed.topics[5]);
+      this.unsubscribeFrom(ws, feed.topics[5]);
     } else {
       s.subs.set(feed.id, left);
     }
@@ -333,7 +346,7 @@ export class MarketDataGateway {
         s.resyncing = true;
         for (const id of s.subs.keys()) {
           const feed = this.hub.feed(id);
-          if (feed !== undefined) for (let i = 0; i < 6; i++) ws.unsubscribe(feed.topics[i]);
+          if (feed !== undefined) for (let i = 0; i < 6; i++) this.unsubscribeFrom(ws, feed.topics[i]);
         }
       } else {
         this.stats.dropped++;

@@ -47,7 +47,7 @@ function harness(maxChangesPerUpdate?: number) {
     writeBboBody(view, 0, 100, 5, 101, 6);
     hub.onEvent(0, view, 0);
   };
-  return { hub, frames, l2, bbo };
+  return { hub, frames, l2, bbo, subscribed };
 }
 
 const verifier = new FrameVerifier(Direction.GatewayToClient);
@@ -115,4 +115,19 @@ t.test('no subscriber: no encode, but the seq advances; status and resetSeq', as
   hub.resetSeq(2);
   t.equal(hub.feed(2)!.seq[1], 2, 'a new snapshot seq after seeding');
   t.throws(() => hub.setStatus(99, 1, 0));
+});
+
+t.test('subscriber counts are cached until topicsChanged(), then read again', async (t) => {
+  const { hub, frames, l2, subscribed } = harness();
+  subscribed.delete('md/1/l2');
+  hub.topicsChanged();
+  l2(1, 100, 1, 1);
+  await Promise.resolve();
+  t.equal(frames.filter((f) => f.topic === 'md/1/l2').length, 0, 'nobody listens: nothing published');
+  subscribed.add('md/1/l2');
+  hub.topicsChanged();
+  l2(1, 101, 2, 1);
+  await Promise.resolve();
+  const published = frames.filter((f) => f.topic === 'md/1/l2').map((f) => update(f.frame).seq);
+  t.same(published, [2], 'the new subscriber gets the next update, seq continuing');
 });
