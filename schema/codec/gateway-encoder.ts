@@ -47,8 +47,10 @@ import {
   TradeVt,
 } from '../generated/layout.js';
 import { SchemaError } from '../schema-error.js';
+import { FrameTemplate, MAX_TEMPLATES } from './frame-template.js';
 import { FrameWriter } from './frame-writer.js';
 import { SCHEMA_VERSION } from './protocol.js';
+import { isSafeWireInt } from './wire.js';
 
 /** Mutable, reusable field set of an ExecutionReport (the gateway fills one per event). */
 export class ExecutionReportFields {
@@ -158,8 +160,21 @@ export interface SymbolInfoFields {
   status: number;
 }
 
+/** A nonzero int64 value outside 0 .. 2^53-1 (the Builder path names the field and throws). */
+function unsafe(value: number): boolean {
+  return value !== 0 && !isSafeWireInt(value);
+}
+
+/** `1 << id` when `value` would be stored (it differs from the default 0), else 0. */
+function bit(value: number, id: number): number {
+  // biome-ignore lint/suspicious/noDoubleEquals: the Builder's own test (`value != defaultValue`).
+  return value != 0 ? 1 << id : 0;
+}
+
 export class GatewayEncoder {
   private readonly w: FrameWriter;
+  /** ExecutionReport templates by presence mask (frame-template.ts). */
+  private readonly reportTemplates = new Map<number, FrameTemplate>();
 
   constructor(initialCapacity = 1024) {
     this.w = new FrameWriter(initialCapacity);
@@ -187,7 +202,96 @@ export class GatewayEncoder {
     return w.finish(Body.LogonReject, w.builder.endObject());
   }
 
+  /**
+   * The frame of one report: a view valid until the next executionReport with the same fields present
+   * (copy it if you keep it). Fast path: the FrameTemplate of the report's presence set, patched in
+   * place (same bytes as the Builder's, see frame-template.ts); the Builder writes the first report of
+   * each presence set, and any report with a field outside the 2^53 rule (it throws SchemaError).
+   */
   executionReport(r: ExecutionReportFields): Uint8Array {
+    const seq = r.seq;
+    const orderId = r.orderId;
+    const price = r.price;
+    const quantity = r.quantity;
+    const lastPrice = r.lastPrice;
+    const lastQuantity = r.lastQuantity;
+    const leaves = r.leavesQuantity;
+    const cum = r.cumQuantity;
+    const tradeId = r.tradeId;
+    const transact = r.transactTimeUs;
+    const received = r.receivedTimeUs;
+    if (
+      unsafe(seq) ||
+      unsafe(orderId) ||
+      unsafe(price) ||
+      unsafe(quantity) ||
+      unsafe(lastPrice) ||
+      unsafe(lastQuantity) ||
+      unsafe(leaves) ||
+      unsafe(cum) ||
+      unsafe(tradeId) ||
+      unsafe(transact) ||
+      unsafe(received)
+    ) {
+      return this.executionReportBuilt(r);
+    }
+    const cidHi = r.clientOrderIdHi;
+    const cidLo = r.clientOrderIdLo;
+    // Note: bit i = field id i present (value != default 0), exactly the Builder's omission rule.
+    const mask =
+      bit(seq, 0) |
+      bit(r.execType, 1) |
+      bit(r.orderStatus, 2) |
+      bit(orderId, 3) |
+      (cidHi !== 0 || cidLo !== 0 ? 1 << 4 : 0) |
+      bit(r.symbolId, 5) |
+      bit(r.side, 6) |
+      bit(r.orderType, 7) |
+      bit(r.timeInForce, 8) |
+      bit(price, 9) |
+      bit(quantity, 10) |
+      bit(lastPrice, 11) |
+      bit(lastQuantity, 12) |
+      bit(leaves, 13) |
+      bit(cum, 14) |
+      bit(r.rejectReason, 15) |
+      bit(tradeId, 16) |
+      bit(r.liquidity, 17) |
+      bit(transact, 18) |
+      bit(received, 19);
+    const t = this.reportTemplates.get(mask);
+    if (t === undefined) {
+      const frame = this.executionReportBuilt(r);
+      if (this.reportTemplates.size < MAX_TEMPLATES) {
+        this.reportTemplates.set(mask, new FrameTemplate(frame, ExecutionReportFieldCount));
+      }
+      return frame;
+    }
+    if ((mask & (1 << 0)) !== 0) t.int53(0, seq);
+    if ((mask & (1 << 1)) !== 0) t.u8(1, r.execType);
+    if ((mask & (1 << 2)) !== 0) t.u8(2, r.orderStatus);
+    if ((mask & (1 << 3)) !== 0) t.int53(3, orderId);
+    if ((mask & (1 << 4)) !== 0) t.raw64(4, cidHi, cidLo);
+    if ((mask & (1 << 5)) !== 0) t.u32(5, r.symbolId);
+    if ((mask & (1 << 6)) !== 0) t.u8(6, r.side);
+    if ((mask & (1 << 7)) !== 0) t.u8(7, r.orderType);
+    if ((mask & (1 << 8)) !== 0) t.u8(8, r.timeInForce);
+    if ((mask & (1 << 9)) !== 0) t.int53(9, price);
+    if ((mask & (1 << 10)) !== 0) t.int53(10, quantity);
+    if ((mask & (1 << 11)) !== 0) t.int53(11, lastPrice);
+    if ((mask & (1 << 12)) !== 0) t.int53(12, lastQuantity);
+    if ((mask & (1 << 13)) !== 0) t.int53(13, leaves);
+    if ((mask & (1 << 14)) !== 0) t.int53(14, cum);
+    if ((mask & (1 << 15)) !== 0) t.u16(15, r.rejectReason);
+    if ((mask & (1 << 16)) !== 0) t.int53(16, tradeId);
+    if ((mask & (1 << 17)) !== 0) t.u8(17, r.liquidity);
+    if ((mask & (1 << 18)) !== 0) t.int53(18, transact);
+    if ((mask & (1 << 19)) !== 0) t.int53(19, received);
+    return t.bytes;
+  }
+
+  /** The Builder's encoding of a report (first of its presence set, or one that must throw). */
+  executionReportBuilt(r: ExecutionReportFields): Uint8Array {
     const w = this.w;
     w.begin();
     w.builder.startObject(ExecutionReportFieldCount);
