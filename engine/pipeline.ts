@@ -244,6 +244,9 @@ export class Pipeline {
   private setupDone: (() => void) | undefined;
   private setupFailed: string | undefined;
   private accepting: boolean;
+  /** holdCommits() .. releaseCommits(): commits only stage; `held[k]` = 1 when shard k has some. */
+  private holding = false;
+  private readonly held: Uint8Array;
   private stopping: boolean;
   private stopped: Promise<void> | undefined;
   private monitor: NodeJS.Timeout | undefined;
@@ -321,6 +324,7 @@ export class Pipeline {
     this.alive = new Uint8Array(n).fill(1);
     this.reasons = new Array<string | undefined>(n).fill(undefined);
     this.busyRejects = new Float64Array(n);
+    this.held = new Uint8Array(n);
     // Totals and last raw (uint32) values of COMMANDS, EVENTS, OUTBOUND_WAITS, three per shard.
     this.totals = new Float64Array(3 * n);
     this.lasts = new Float64Array(3 * n);
@@ -373,7 +377,13 @@ export class Pipeline {
     if (ring === undefined) throw this.badShard(shard);
     if (!this.accepting) return STOPPED;
     if (this.alive[shard] === 0) return SHARD_DOWN;
-    const at = ring.tryClaim(COMMAND_RECORD, COMMAND_SIZE);
+    let at = ring.tryClaim(COMMAND_RECORD, COMMAND_SIZE);
+    if (at === BACK_PRESSURED && this.held[shard] === 1) {
+      // Note: the held commands take space the shard can free only once it sees them.
+      this.held[shard] = 0;
+      ring.flush();
+      at = ring.tryClaim(COMMAND_RECORD, COMMAND_SIZE);
+    }
     if (at === BACK_PRESSURED) this.busyRejects[shard]++;
     return at;
   }
@@ -385,11 +395,42 @@ export class Pipeline {
     return ring.view;
   }
 
-  /** Publishes the claimed command to the shard (wakes it if it parked). */
+  /**
+   * Publishes the claimed command to the shard (wakes it if it parked). Between `holdCommits()` and
+   * `releaseCommits()` it only stages it: the shard sees the held commands together, at the release.
+   */
   commitCommand(shard: number): void {
     const ring = this.commandRings[shard];
     if (ring === undefined) throw this.badShard(shard);
-    ring.commit();
+    if (this.holding) {
+      ring.stage();
+      this.held[shard] = 1;
+    } else {
+      ring.commit();
+    }
+  }
+
+  /**
+   * Starts holding commits (the gateway, for the items of one Batch frame): each shard then gets the
+   * frame's commands in one publication (one Atomics.store and at most one wake of the shard and of
+   * the journal, instead of one per command), and reads them as one batch. Held commands are
+   * published by `releaseCommits()`, which the caller must reach (try/finally); a claim that finds
+   * the ring full publishes that shard's held commands first (they must be visible to be consumed).
+   */
+  holdCommits(): void {
+    this.holding = true;
+  }
+
+  /** Publishes every command held since `holdCommits()` and stops holding. */
+  releaseCommits(): void {
+    this.holding = false;
+    const held = this.held;
+    for (let k = 0; k < held.length; k++) {
+      if (held[k] === 1) {
+        held[k] = 0;
+        this.commandRings[k].flush();
+      }
+    }
   }
 
   /** Gives the claimed command up (the shard skips it). */

@@ -85,6 +85,9 @@ export interface GatewayHost {
 /** The started pipeline: command slots per shard and the shard count (MassCancel of all symbols). */
 export interface OrderEntryPort extends CommandPort {
   readonly shards: number;
+  /** Optional: commits between these two reach each shard as one publication (a Batch frame's items). */
+  holdCommits?(): void;
+  releaseCommits?(): void;
 }
 
 export interface OrderEntrySettings {
@@ -450,7 +453,14 @@ export class OrderEntryGateway {
     if (m.bodyType === Body.Batch) {
       const b = this.batchReader.wrap(bytes, m.bodyPos);
       const count = b.length;
-      for (let i = 0; i < count; i++) this.dispatch(s, bytes, b.opType(i), b.opPos(i));
+      const port = this.port;
+      // The shard gets the frame's commands in one publication (one wake at most), not one each.
+      port?.holdCommits?.();
+      try {
+        for (let i = 0; i < count; i++) this.dispatch(s, bytes, b.opType(i), b.opPos(i));
+      } finally {
+        port?.releaseCommits?.();
+      }
     } else {
       this.dispatch(s, bytes, m.bodyType, m.bodyPos);
     }

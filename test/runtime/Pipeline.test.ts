@@ -246,3 +246,50 @@ t.test('submitBatch: publishes batches in order, partial on a full ring, byte-id
   checkShard(t, 0, c.bytes(0), expectedEvents(0, 1, symbols, stream, indexesOf(stream, 0)), 'submitBatch');
   t.equal(p.health().shards[0].commands, stream.count + symbols.length, 'every command processed');
 });
+
+t.test('holdCommits: a held frame is invisible until releaseCommits, then processed in order', async (t) => {
+  const stream = generateStream(20240603, 3_000, 1, symbols);
+  const c = new EventCollector(1);
+  const p = await start(c, { shards: 1, idle: 'backoff', commandRingBytes: 4096 });
+  const copy = (i: number, at: number) => {
+    const to = p.commandView(0);
+    for (let b = 0; b < COMMAND_SIZE; b++) to.setUint8(at + b, stream.bytes[i * COMMAND_SIZE + b]);
+  };
+  // Set-up events first, so the check below sees only what the held commands cause.
+  while (c.bytes(0).length < symbols.length * 128) await turn();
+  const before = c.bytes(0).length;
+  p.holdCommits();
+  for (let i = 0; i < 8; i++) {
+    copy(i, p.claimCommand(0));
+    p.commitCommand(0);
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(c.bytes(0).length, before, 'nothing processed while held');
+  p.releaseCommits();
+  let i = 8;
+  let flushedByFullRing = 0;
+  while (i < stream.count) {
+    // Frames of up to 64 commands: more than a 4 KiB ring holds, so claims meet a full ring mid-frame.
+    p.holdCommits();
+    const end = Math.min(stream.count, i + 64);
+    let refused = false;
+    for (; i < end; i++) {
+      const at = p.claimCommand(0);
+      if (at === BACK_PRESSURED) {
+        refused = true;
+        break;
+      }
+      copy(i, at);
+      p.commitCommand(0);
+    }
+    p.releaseCommits();
+    if (refused) {
+      flushedByFullRing++;
+      await turn();
+    }
+  }
+  t.ok(flushedByFullRing > 0, `frames larger than the ring met it full (${flushedByFullRing}) and went on`);
+  await p.stop();
+  checkShard(t, 0, c.bytes(0), expectedEvents(0, 1, symbols, stream, indexesOf(stream, 0)), 'held frames');
+  t.equal(p.health().shards[0].commands, stream.count + symbols.length, 'every command processed');
+});
