@@ -72,6 +72,10 @@ export const ORDER_RESULTS = [
   'unauthorized',
 ] as const;
 export type OrderResult = (typeof ORDER_RESULTS)[number];
+const ORDER_RESULT_INDEX = Object.fromEntries(ORDER_RESULTS.map((r, i) => [r, i])) as Record<
+  OrderResult,
+  number
+>;
 
 export class GatewayMetrics implements HttpObserver {
   readonly registry: Registry;
@@ -86,7 +90,8 @@ export class GatewayMetrics implements HttpObserver {
   private sources: MetricsSources;
   private readonly requestChildren: Map<string, { inc(): void }>;
   private readonly durationChildren: Map<string, { observe(v: number): void }>;
-  private readonly orderChildren: Map<string, { inc(): void }>;
+  /** Order outcomes so far, indexed like ORDER_RESULTS. */
+  private readonly orderCounts = new Float64Array(ORDER_RESULTS.length);
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registry = new Registry();
@@ -95,7 +100,6 @@ export class GatewayMetrics implements HttpObserver {
     this.sources = {};
     this.requestChildren = new Map();
     this.durationChildren = new Map();
-    this.orderChildren = new Map();
     const registers = [registry];
     this.httpRequests = new Counter({
       name: 'http_requests_total',
@@ -116,11 +120,16 @@ export class GatewayMetrics implements HttpObserver {
       labelNames: ['method', 'route'] as const,
       registers,
     });
+    const orderCounts = this.orderCounts;
     this.orders = new Counter({
       name: 'exchange_orders_total',
       help: 'Order requests by result.',
       labelNames: ['result'] as const,
       registers,
+      collect() {
+        this.reset();
+        for (let i = 0; i < ORDER_RESULTS.length; i++) this.inc({ result: ORDER_RESULTS[i] }, orderCounts[i]);
+      },
     });
     this.orderAckSeconds = new Histogram({
       name: 'exchange_order_ack_seconds',
@@ -268,14 +277,9 @@ export class GatewayMetrics implements HttpObserver {
     this.sources = { ...this.sources, ...sources };
   }
 
-  /** Counts one order request outcome. */
+  /** Counts one order request outcome (a plain array bump; prom-client reads it at scrape time). */
   orderResult(result: OrderResult): void {
-    let child = this.orderChildren.get(result);
-    if (child === undefined) {
-      child = this.orders.labels(result);
-      this.orderChildren.set(result, child);
-    }
-    child.inc();
+    this.orderCounts[ORDER_RESULT_INDEX[result]]++;
   }
 
   request(method: string, route: string, status: number, seconds: number): void {
