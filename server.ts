@@ -75,6 +75,8 @@ async function main(): Promise<void> {
     onEvent: gateway.onEvent,
     log,
     idle: config.idleStrategy,
+    // One publication per shard per event-loop turn for the commands of every socket read in it.
+    deferCommits: true,
     commandRingBytes: config.commandRingBytes,
     eventRingBytes: config.eventRingBytes,
     maxOrders: config.shardMaxOrders,

@@ -102,6 +102,13 @@ export interface PipelineOptions {
   readonly commandBatch?: number;
   /** Events the dispatcher hands over per shard per event-loop turn. Default 4096. */
   readonly maxEventsPerTurn?: number;
+  /**
+   * Publish `commitCommand`s once per event-loop turn (a setImmediate after the turn's I/O callbacks)
+   * instead of one by one: the commands of every socket read in one turn reach each shard as one
+   * publication, with at most one wake of the shard and of the journal, and the shard reads them as
+   * one batch. The server turns it on; default false (each commit is visible at once).
+   */
+  readonly deferCommits?: boolean;
   /** A shard whose heartbeat has not moved for this long is marked dead. Default 3000 ms. */
   readonly heartbeatTimeoutMs?: number;
   /** Start-up (workers ready, symbols confirmed) must finish within this. Default 30000 ms. */
@@ -247,6 +254,13 @@ export class Pipeline {
   /** holdCommits() .. releaseCommits(): commits only stage; `held[k]` = 1 when shard k has some. */
   private holding = false;
   private readonly held: Uint8Array;
+  private readonly deferCommits: boolean;
+  private flushScheduled = false;
+  /** The end-of-turn publication of deferred commits (deferCommits). */
+  private readonly flushHeld = (): void => {
+    this.flushScheduled = false;
+    if (!this.holding) this.publishHeld();
+  };
   private stopping: boolean;
   private stopped: Promise<void> | undefined;
   private monitor: NodeJS.Timeout | undefined;
@@ -325,6 +339,7 @@ export class Pipeline {
     this.reasons = new Array<string | undefined>(n).fill(undefined);
     this.busyRejects = new Float64Array(n);
     this.held = new Uint8Array(n);
+    this.deferCommits = options.deferCommits === true;
     // Totals and last raw (uint32) values of COMMANDS, EVENTS, OUTBOUND_WAITS, three per shard.
     this.totals = new Float64Array(3 * n);
     this.lasts = new Float64Array(3 * n);
@@ -405,6 +420,13 @@ export class Pipeline {
     if (this.holding) {
       ring.stage();
       this.held[shard] = 1;
+    } else if (this.deferCommits) {
+      ring.stage();
+      this.held[shard] = 1;
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flushHeld);
+      }
     } else {
       ring.commit();
     }
@@ -421,9 +443,13 @@ export class Pipeline {
     this.holding = true;
   }
 
-  /** Publishes every command held since `holdCommits()` and stops holding. */
+  /** Publishes every command held since `holdCommits()` (or deferred) and stops holding. */
   releaseCommits(): void {
     this.holding = false;
+    this.publishHeld();
+  }
+
+  private publishHeld(): void {
     const held = this.held;
     for (let k = 0; k < held.length; k++) {
       if (held[k] === 1) {

@@ -293,3 +293,42 @@ t.test('holdCommits: a held frame is invisible until releaseCommits, then proces
   checkShard(t, 0, c.bytes(0), expectedEvents(0, 1, symbols, stream, indexesOf(stream, 0)), 'held frames');
   t.equal(p.health().shards[0].commands, stream.count + symbols.length, 'every command processed');
 });
+
+t.test(
+  'deferCommits: the commits of a turn reach the shard together, after it; full rings still flow',
+  async (t) => {
+    const stream = generateStream(20240604, 3_000, 1, symbols);
+    const c = new EventCollector(1);
+    const p = await start(c, { shards: 1, idle: 'backoff', commandRingBytes: 4096, deferCommits: true });
+    const copy = (i: number, at: number) => {
+      const to = p.commandView(0);
+      for (let b = 0; b < COMMAND_SIZE; b++) to.setUint8(at + b, stream.bytes[i * COMMAND_SIZE + b]);
+    };
+    while (p.health().shards[0].commands < symbols.length) await turn();
+    const before = p.health().shards[0].commands;
+    for (let i = 0; i < 8; i++) {
+      copy(i, p.claimCommand(0));
+      p.commitCommand(0);
+    }
+    // Note: blocks this thread (no turn can end), giving the shard time to see anything published.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);
+    t.equal(p.health().shards[0].commands, before, 'nothing published within the turn');
+    let i = 8;
+    let full = 0;
+    while (i < stream.count) {
+      const at = p.claimCommand(0);
+      if (at === BACK_PRESSURED) {
+        full++;
+        await turn();
+        continue;
+      }
+      copy(i++, at);
+      p.commitCommand(0);
+      if ((i & 63) === 0) await turn();
+    }
+    t.ok(full > 0, `the 4 KiB ring filled within turns (${full}) and deferred commits were published`);
+    await p.stop();
+    checkShard(t, 0, c.bytes(0), expectedEvents(0, 1, symbols, stream, indexesOf(stream, 0)), 'deferred');
+    t.equal(p.health().shards[0].commands, stream.count + symbols.length, 'every command processed');
+  },
+);
