@@ -67,6 +67,7 @@ import {
   rejected,
   type SymbolInfo,
 } from './reports.js';
+import { splitPrefixed } from './ws/prefixedFrames.js';
 import { RawWebSocket } from './ws/RawWebSocket.js';
 
 export type SideName = 'buy' | 'sell';
@@ -162,6 +163,11 @@ export interface ConnectOptions {
   massCancelQuietMs?: number;
   /** Largest message accepted from the gateway. Default 16 MiB. */
   maxMessageBytes?: number;
+  /**
+   * Ask for batched reports (`?batch_reports=1`): the gateway sends each event-loop turn's reports
+   * for this session as one WebSocket message of length-prefixed frames. Default false.
+   */
+  batchReports?: boolean;
 }
 
 export interface DisconnectInfo {
@@ -277,6 +283,7 @@ export class ExchangeClient extends EventEmitter<ClientEvents> {
   private readonly encoder = new ClientEncoder();
   private readonly verifier = new FrameVerifier(Direction.GatewayToClient);
   private readonly messageReader = new MessageReader();
+  private readonly batchReports: boolean;
   private readonly reportReader = new ExecutionReportReader();
   private readonly errorReader = new ErrorReader();
   private readonly logonAckReader = new LogonAckReader();
@@ -286,7 +293,8 @@ export class ExchangeClient extends EventEmitter<ClientEvents> {
 
   private constructor(options: ConnectOptions) {
     super();
-    this.url = wsUrl(options.url);
+    this.batchReports = options.batchReports === true;
+    this.url = this.batchReports ? withQuery(wsUrl(options.url), 'batch_reports', '1') : wsUrl(options.url);
     if (typeof options.token !== 'string' || options.token.length === 0) {
       throw new ClientUsageError('ConnectOptions.token must be a non-empty string');
     }
@@ -738,6 +746,20 @@ export class ExchangeClient extends EventEmitter<ClientEvents> {
   private received(bytes: Uint8Array, start: number, end: number, isBinary: boolean): void {
     this.lastReceivedMs = Date.now();
     if (!isBinary) return;
+    if (this.batchReports) {
+      if (!splitPrefixed(bytes, start, end, (s, e) => this.receivedFrame(bytes, s, e))) {
+        this.emit(
+          'invalidFrame',
+          VerifyResult.FRAME_TOO_SMALL,
+          'batched message: a length runs past its end',
+        );
+      }
+      return;
+    }
+    this.receivedFrame(bytes, start, end);
+  }
+
+  private receivedFrame(bytes: Uint8Array, start: number, end: number): void {
     const frame = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
     const rc = this.verifier.verify(frame);
     if (rc !== VerifyResult.OK) {
@@ -902,6 +924,13 @@ export class OrderBatch {
 }
 
 /** Maps http(s)://host:port to ws(s)://host:port/api/v1/ws; ws(s) URLs are kept as given. */
+/** `url` with query parameter `name=value` set. */
+function withQuery(url: string, name: string, value: string): string {
+  const u = new URL(url);
+  u.searchParams.set(name, value);
+  return u.toString();
+}
+
 export function wsUrl(url: string): string {
   let u: URL;
   try {

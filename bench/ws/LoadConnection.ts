@@ -22,6 +22,7 @@
  * Not thread-safe: the generator's main thread.
  */
 import type { Histogram } from 'hdr-histogram-js';
+import { splitPrefixed } from '../../client/ws/prefixedFrames.js';
 import type { RawWebSocket } from '../../client/ws/RawWebSocket.js';
 import {
   Body,
@@ -86,7 +87,17 @@ export class LoadConnection {
   private readonly report = new ExecutionReportReader();
   private readonly error = new ErrorReader();
 
-  constructor(ws: RawWebSocket, flow: OrderFlow, peer: PeerKindValue, capacity: number) {
+  /**
+   * `batchReports`: the exchange connection was opened with `?batch_reports=1`, so each message holds
+   * length-prefixed frames (client/ws/prefixedFrames.ts).
+   */
+  constructor(
+    ws: RawWebSocket,
+    flow: OrderFlow,
+    peer: PeerKindValue,
+    capacity: number,
+    batchReports = false,
+  ) {
     const cap = 2 ** Math.ceil(Math.log2(Math.max(2, capacity)));
     this.ws = ws;
     this.flow = flow;
@@ -102,7 +113,16 @@ export class LoadConnection {
     // may still rest in the book under their ids).
     this.cycle = flow.cyclesUsed;
     flow.cyclesUsed = this.cycle + 1;
-    ws.onMessage = peer === PeerKind.ECHO ? (b, s) => this.echoed(b, s) : (b, s, e) => this.reported(b, s, e);
+    if (peer === PeerKind.ECHO) ws.onMessage = (b, s) => this.echoed(b, s);
+    else if (!batchReports) ws.onMessage = (b, s, e) => this.reported(b, s, e);
+    else {
+      let bytes: Uint8Array = new Uint8Array(0);
+      const each = (s: number, e: number) => this.reported(bytes, s, e);
+      ws.onMessage = (b, s, e) => {
+        bytes = b;
+        if (!splitPrefixed(b, s, e, each)) this.invalidFrames++;
+      };
+    }
   }
 
   /** Requests sent and not answered yet. */
@@ -143,7 +163,7 @@ export class LoadConnection {
   }
 
   /** Logs on (exchange peer): Logon frame, then LogonAck; rejects on LogonReject, close or timeout. */
-  static logon(ws: RawWebSocket, token: string, timeoutMs: number): Promise<void> {
+  static logon(ws: RawWebSocket, token: string, timeoutMs: number, batchReports = false): Promise<void> {
     const message = new MessageReader();
     const verifier = new FrameVerifier(Direction.GatewayToClient);
     return new Promise((resolve, reject) => {
@@ -152,7 +172,7 @@ export class LoadConnection {
         clearTimeout(timer);
         reject(new Error(`connection closed during logon (${code} ${reason})`));
       };
-      ws.onMessage = (b, s, e) => {
+      const onFrame = (b: Uint8Array, s: number, e: number) => {
         const frame = b.subarray(s, e);
         if (verifier.verify(frame) !== VerifyResult.OK) return;
         const m = message.wrap(frame);
@@ -165,6 +185,9 @@ export class LoadConnection {
           reject(new Error(`logon rejected (code ${r.code}): ${r.text ?? ''}`));
         }
       };
+      ws.onMessage = batchReports
+        ? (b, s, e) => splitPrefixed(b, s, e, (fs, fe) => onFrame(b, fs, fe))
+        : (b, s, e) => onFrame(b, s, e);
       ws.send(new ClientEncoder().logon(token));
     });
   }

@@ -13,6 +13,8 @@
  *          --window=1024 (requests in flight per connection) --batch=32 --batch-window=64 (frames)
  *          --commands=65536 (pre-encoded requests per connection) --max-live=1000
  *          --ws-client=false (skip the npm `ws` comparison) --exchange=false (echo only)
+ *          --batch-reports=true (exchange connections ask for batched reports: `?batch_reports=1`,
+ *          each message of length-prefixed frames; docs/protocol.md)
  *
  * Processes: the load generator is this process (RawWebSocket, pre-encoded and pre-masked frames,
  * OrderFlow + LoadConnection); every server under test runs in a child process (peers.ts).
@@ -161,12 +163,14 @@ async function open(
   let lost = 0;
   for (let c = 0; c < fs.length; c++) {
     const flow = fs[c];
-    const ws = await RawWebSocket.connect(url);
-    if (peer === PeerKind.EXCHANGE) await LoadConnection.logon(ws, tokens[c % tokens.length], 10_000);
+    const batched = peer === PeerKind.EXCHANGE && BATCH_REPORTS;
+    const ws = await RawWebSocket.connect(batched ? `${url}?batch_reports=1` : url);
+    if (peer === PeerKind.EXCHANGE)
+      await LoadConnection.logon(ws, tokens[c % tokens.length], 10_000, batched);
     ws.onClose = () => {
       lost++;
     };
-    conns.push(new LoadConnection(ws, flow, peer, capacity));
+    conns.push(new LoadConnection(ws, flow, peer, capacity, batched));
   }
   return { conns, lost: () => lost };
 }
@@ -493,8 +497,12 @@ function rows(peer: string, s: Suite | null, wsClient: Throughput | null): Recor
   return out;
 }
 
+/** --batch-reports=true: exchange connections use `?batch_reports=1`. */
+let BATCH_REPORTS = false;
+
 async function main(): Promise<void> {
   const args = parseArgs();
+  BATCH_REPORTS = args.flags.get('batch-reports') === 'true';
   const cfg = config(args);
   const notes: string[] = [];
 
@@ -571,6 +579,7 @@ async function main(): Promise<void> {
       batch_window: cfg.batchWindow,
       commands_per_connection: cfg.commands,
       max_live: cfg.maxLive,
+      batch_reports: BATCH_REPORTS,
       mix,
       generator: 'RawWebSocket, pre-encoded pre-masked frames, this process; peers in child processes',
     },

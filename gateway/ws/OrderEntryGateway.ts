@@ -122,6 +122,8 @@ export const DEFAULT_ORDER_ENTRY: OrderEntrySettings = Object.freeze({
 
 /** Largest frame a client may send: the verifier's limit (uWS closes the connection beyond it). */
 const MAX_PAYLOAD = 64 * 1024;
+/** Largest message of batched reports (more reports: more messages; one larger report goes alone). */
+const MAX_REPORT_BATCH = 64 * 1024;
 const MIN_HEARTBEAT_MS = 100;
 const MAX_HEARTBEAT_MS = 30_000;
 /** Dead-man switch, logon timeout and cancel retries are checked this often. */
@@ -200,6 +202,8 @@ export class OrderEntryGateway {
   private readonly codReader = new CancelOnDisconnectReader();
   private readonly out = new GatewayEncoder();
   private readonly er = new ExecutionReportFields();
+  /** One frame with its length prefix (immediate sends to a session with batched reports). */
+  private prefixScratch = new Uint8Array(1024);
   private readonly fields = emptyNewOrder();
   private readonly symbolList: Uint8Array;
 
@@ -291,6 +295,7 @@ export class OrderEntryGateway {
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
         const cod = req.getQuery('cancel_on_disconnect');
+        const batch = req.getQuery('batch_reports');
         const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
         if (origin !== '' && this.cors.enabled && this.cors.allowOrigin(origin.toLowerCase()) === '') {
           this.log.warn({ origin, remote }, 'websocket origin not allowed');
@@ -305,6 +310,8 @@ export class OrderEntryGateway {
           performance.now(),
         );
         session.cancelOnDisconnect = cod === 'true' || cod === '1';
+        session.batchReports = batch === 'true' || batch === '1';
+        session.out.prefixed = session.batchReports;
         if (authorization === '') {
           res.upgrade(session, key, protocol, extensions, context);
           return;
@@ -914,9 +921,20 @@ export class OrderEntryGateway {
         const q = s.out;
         ws.cork(() => {
           let start = 0;
+          if (s.batchReports) {
+            // Length-prefixed frames back to back, up to MAX_REPORT_BATCH bytes per message.
+            for (let j = 0; j < q.count && !s.closed; j++) {
+              const end = q.ends[j];
+              if (j + 1 === q.count || q.ends[j + 1] - start > MAX_REPORT_BATCH) {
+                this.sendRaw(s, q.bytes.subarray(start, end));
+                start = end;
+              }
+            }
+            return;
+          }
           for (let j = 0; j < q.count && !s.closed; j++) {
             const end = q.ends[j];
-            this.send(s, q.bytes.subarray(start, end));
+            this.sendRaw(s, q.bytes.subarray(start, end));
             start = end;
           }
         });
@@ -944,8 +962,26 @@ export class OrderEntryGateway {
 
   // ------------------------------------------------------------------ outbound helpers
 
-  /** Sends one frame now, checking the result (1 sent, 0 backpressure, 2 dropped). */
+  /** Sends one frame now (length-prefixed for a session with batched reports). */
   private send(s: OrderEntrySession, frame: Uint8Array): void {
+    if (!s.batchReports) {
+      this.sendRaw(s, frame);
+      return;
+    }
+    const n = frame.length + 4;
+    if (this.prefixScratch.length < n)
+      this.prefixScratch = new Uint8Array(Math.max(n, 2 * this.prefixScratch.length));
+    const b = this.prefixScratch;
+    b[0] = frame.length;
+    b[1] = frame.length >>> 8;
+    b[2] = frame.length >>> 16;
+    b[3] = frame.length >>> 24;
+    b.set(frame, 4);
+    this.sendRaw(s, b.subarray(0, n));
+  }
+
+  /** Sends one WebSocket message now, checking the result (1 sent, 0 backpressure, 2 dropped). */
+  private sendRaw(s: OrderEntrySession, frame: Uint8Array): void {
     const ws = s.ws;
     if (s.closed || ws === null) return;
     const rc = ws.send(frame, true);

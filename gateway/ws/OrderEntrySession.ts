@@ -19,12 +19,17 @@ export const LogonState = {
   LOGGED_ON: 2,
 } as const;
 
-/** Queued outgoing frames of one session: bytes back to back, with their ends. */
+/**
+ * Queued outgoing frames of one session: bytes back to back, with their ends. `prefixed` (a session
+ * that asked for batched reports): each frame is preceded by its length, u32 little-endian, so a run
+ * of them is sent as one WebSocket message (docs/protocol.md, "Batched reports").
+ */
 export class OutQueue {
   bytes: Uint8Array;
   ends: Int32Array;
   count = 0;
   used = 0;
+  prefixed = false;
 
   constructor() {
     this.bytes = new Uint8Array(4096);
@@ -32,7 +37,8 @@ export class OutQueue {
   }
 
   push(frame: Uint8Array): void {
-    const need = this.used + frame.length;
+    const prefix = this.prefixed ? 4 : 0;
+    const need = this.used + prefix + frame.length;
     if (need > this.bytes.length) {
       const b = new Uint8Array(Math.max(need, this.bytes.length * 2));
       b.set(this.bytes.subarray(0, this.used));
@@ -43,7 +49,16 @@ export class OutQueue {
       e.set(this.ends);
       this.ends = e;
     }
-    this.bytes.set(frame, this.used);
+    const at = this.used;
+    if (prefix !== 0) {
+      const len = frame.length;
+      const b = this.bytes;
+      b[at] = len;
+      b[at + 1] = len >>> 8;
+      b[at + 2] = len >>> 16;
+      b[at + 3] = len >>> 24;
+    }
+    this.bytes.set(frame, at + prefix);
     this.used = need;
     this.ends[this.count++] = need;
   }
@@ -65,6 +80,8 @@ export class OrderEntrySession {
   readonly sessionId: number;
   readonly remote: string;
   readonly bucket: TokenBucket;
+  /** ?batch_reports: every message to the client carries length-prefixed frames (see OutQueue). */
+  batchReports: boolean;
   /** Cancel the account's orders when this session closes (CancelOnDisconnect > 0 or ?cancel_on_disconnect). */
   cancelOnDisconnect: boolean;
   /** Dead-man switch: cancel everything when no frame arrived for this long (0 = off). */
@@ -89,6 +106,7 @@ export class OrderEntrySession {
     this.sessionId = sessionId;
     this.remote = remote;
     this.bucket = new TokenBucket(rate, burst, now);
+    this.batchReports = false;
     this.cancelOnDisconnect = false;
     this.cancelAfterMs = 0;
     this.lastFrameAt = now;
