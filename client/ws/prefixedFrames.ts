@@ -4,6 +4,7 @@
  * back to back. `splitPrefixed` walks one such message.
  * Thread-safety: a pure function (the callback runs synchronously, on the caller's thread).
  */
+import { readU32 } from '../../schema/codec/wire.js';
 
 /**
  * Calls `each(frameStart, frameEnd)` for every length-prefixed frame of `bytes[start, end)`, in order.
@@ -18,7 +19,7 @@ export function splitPrefixed(
   let p = start;
   while (p < end) {
     if (end - p < 4) return false;
-    const len = (bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16) | (bytes[p + 3] << 24)) >>> 0;
+    const len = readU32(bytes, p);
     const s = p + 4;
     if (len > end - s) return false;
     each(s, s + len);

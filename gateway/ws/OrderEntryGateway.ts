@@ -27,6 +27,7 @@
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { CLIENT_ORDER_ID, CommandType } from '../../engine/records/CommandRecord.js';
 import * as E from '../../engine/records/EventRecord.js';
+import { writeU32 } from '../../schema/codec/wire.js';
 import {
   AmendReader,
   BatchReader,
@@ -972,10 +973,7 @@ export class OrderEntryGateway {
     if (this.prefixScratch.length < n)
       this.prefixScratch = new Uint8Array(Math.max(n, 2 * this.prefixScratch.length));
     const b = this.prefixScratch;
-    b[0] = frame.length;
-    b[1] = frame.length >>> 8;
-    b[2] = frame.length >>> 16;
-    b[3] = frame.length >>> 24;
+    writeU32(b, 0, frame.length);
     b.set(frame, 4);
     this.sendRaw(s, b.subarray(0, n));
   }

@@ -9,6 +9,7 @@
  * close nothing may call the ws (uWS would crash the process). Thread-safety: main thread only.
  */
 import type { WebSocket } from 'uWebSockets.js';
+import { writeU32 } from '../../schema/codec/wire.js';
 import { TokenBucket } from './TokenBucket.js';
 
 export const LogonState = {
@@ -50,14 +51,7 @@ export class OutQueue {
       this.ends = e;
     }
     const at = this.used;
-    if (prefix !== 0) {
-      const len = frame.length;
-      const b = this.bytes;
-      b[at] = len;
-      b[at + 1] = len >>> 8;
-      b[at + 2] = len >>> 16;
-      b[at + 3] = len >>> 24;
-    }
+    if (prefix !== 0) writeU32(this.bytes, at, frame.length);
     this.bytes.set(frame, at + prefix);
     this.used = need;
     this.ends[this.count++] = need;

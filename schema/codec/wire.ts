@@ -33,6 +33,14 @@ export function readU32(bytes: Uint8Array, pos: number): number {
   return (bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16) | (bytes[pos + 3] << 24)) >>> 0;
 }
 
+/** Writes `value` as a uint32, little-endian (the length prefix of batched reports). */
+export function writeU32(bytes: Uint8Array, pos: number, value: number): void {
+  bytes[pos] = value;
+  bytes[pos + 1] = value >>> 8;
+  bytes[pos + 2] = value >>> 16;
+  bytes[pos + 3] = value >>> 24;
+}
+
 /**
  * Reads an 8-byte field as an unsigned value in 0 .. 2^53-1, returning UNSAFE_INT64 (-1) for anything
  * larger — and, applied to an int64 field, for any negative value. Never rounds.
