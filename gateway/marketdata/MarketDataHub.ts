@@ -101,8 +101,8 @@ export class SymbolFeed {
   readonly seq = new Float64Array(5);
   /** Topic per channel index, plus [5] = heartbeat. */
   readonly topics: readonly string[];
-  /** Checksum of the mirror as of the last flush. */
-  lastChecksum = 0;
+  /** Checksum of the mirror as of the last flush, or -1: not computed since (see `lastChecksum`). */
+  private checksumCache = -1;
   lastUpdateUs = 0;
   // Conflation of the current turn.
   readonly changes: LevelColumns;
@@ -142,6 +142,20 @@ export class SymbolFeed {
   /** Subscribers of each of `topics`, as read at `countsGeneration` (MarketDataHub.listened). */
   readonly subscriberCounts = new Int32Array(6);
   countsGeneration = 0;
+
+  /**
+   * Checksum of the mirror as of the last flush. Computed when asked (a snapshot, the REST book) or
+   * when an update is published, not on every flush of a book nobody watches.
+   */
+  get lastChecksum(): number {
+    if (this.checksumCache < 0) this.checksumCache = this.computeChecksum();
+    return this.checksumCache;
+  }
+
+  /** The mirror changed: the checksum is computed again at its next use. */
+  mirrorChanged(): void {
+    this.checksumCache = -1;
+  }
 
   /** CRC-32 of the mirror's top 10 (Kraken rule). */
   computeChecksum(): number {
@@ -309,7 +323,7 @@ export class MarketDataHub {
     const feed = this.requireFeed(symbolId);
     feed.seq[1]++;
     feed.seq[3]++;
-    feed.lastChecksum = feed.computeChecksum();
+    feed.mirrorChanged();
   }
 
   // ------------------------------------------------------------------ snapshots (off the hot path)
@@ -434,13 +448,12 @@ export class MarketDataHub {
     feed.l2Dirty = false;
     if (n > 0) {
       const seq = ++feed.seq[1];
-      const checksum = feed.computeChecksum();
-      feed.lastChecksum = checksum;
+      feed.mirrorChanged();
       feed.lastUpdateUs = feed.l2FirstTs;
       this.bookUpdates++;
       const topic = feed.topics[1];
       if (this.listened(feed, 1)) {
-        this.publish(topic, this.encoder.bookUpdate(feed.id, seq, feed.l2FirstTs, c, checksum));
+        this.publish(topic, this.encoder.bookUpdate(feed.id, seq, feed.l2FirstTs, c, feed.lastChecksum));
       }
     }
     c.count = 0;
