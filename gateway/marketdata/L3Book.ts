@@ -37,10 +37,15 @@ export interface L3Order {
   stamp: number;
 }
 
+/** Order records kept for reuse per book. */
+const MAX_FREE = 1024;
+
 export class L3Book {
   readonly symbolId: number;
   readonly orders = new Map<number, L3Order>();
   private pending: L3Order | null = null;
+  /** Records of orders that left the book, reused by `order()` (no allocation per order). */
+  private readonly free: L3Order[] = [];
   private stamp = 0;
   private readonly fields = new OrderEventFields();
   private readonly emit: (fields: OrderEventFields) => void;
@@ -62,7 +67,7 @@ export class L3Book {
     ts: number,
   ): void {
     this.settle(ts);
-    this.pending = { orderId, side, price, quantity, leaves, visible: 0, display, stamp: 0 };
+    this.pending = this.order(orderId, side, price, quantity, leaves, display);
   }
 
   /** Settles the pending order: it rests (Add) if it has lots left, else it is forgotten. */
@@ -70,7 +75,10 @@ export class L3Book {
     const p = this.pending;
     if (p === null) return;
     this.pending = null;
-    if (p.leaves <= 0) return;
+    if (p.leaves <= 0) {
+      this.release(p);
+      return;
+    }
     p.visible = p.display > 0 ? Math.min(p.display, p.leaves) : p.leaves;
     p.stamp = ++this.stamp;
     this.orders.set(p.orderId, p);
@@ -97,6 +105,7 @@ export class L3Book {
     this.send(OrderEventKind.Execute, m, price, qty, tradeId, ts);
     if (makerLeaves === 0) {
       this.orders.delete(makerId);
+      this.release(m);
     } else if (m.visible === 0) {
       // Iceberg refill: the used-up slice left the book (Execute, leaves 0); a new slice joins the
       // back of the level (Add, same order id).
@@ -111,6 +120,7 @@ export class L3Book {
     const p = this.pending;
     if (p !== null && p.orderId === orderId) {
       this.pending = null;
+      this.release(p);
       return;
     }
     const m = this.orders.get(orderId);
@@ -119,6 +129,7 @@ export class L3Book {
     m.visible = 0;
     this.orders.delete(orderId);
     this.send(OrderEventKind.Cancel, m, m.price, visible, 0, ts);
+    this.release(m);
   }
 
   amended(
@@ -157,7 +168,13 @@ export class L3Book {
     m.visible = 0;
     this.orders.delete(orderId);
     this.send(OrderEventKind.Cancel, m, m.price, visible, 0, ts);
-    this.pending = { orderId, side: m.side, price, quantity, leaves, visible: 0, display, stamp: 0 };
+    // The order left the book; the same object becomes the pending one at its new price.
+    m.price = price;
+    m.quantity = quantity;
+    m.leaves = leaves;
+    m.display = display;
+    m.stamp = 0;
+    this.pending = m;
   }
 
   /**
@@ -207,6 +224,33 @@ export class L3Book {
 
   get size(): number {
     return this.orders.size;
+  }
+
+  /** A new (or reused) order record, not yet on the book. */
+  private order(
+    orderId: number,
+    side: number,
+    price: number,
+    quantity: number,
+    leaves: number,
+    display: number,
+  ): L3Order {
+    const o = this.free.pop();
+    if (o === undefined) return { orderId, side, price, quantity, leaves, visible: 0, display, stamp: 0 };
+    o.orderId = orderId;
+    o.side = side;
+    o.price = price;
+    o.quantity = quantity;
+    o.leaves = leaves;
+    o.visible = 0;
+    o.display = display;
+    o.stamp = 0;
+    return o;
+  }
+
+  /** Keeps an order record that left the book for reuse (at most MAX_FREE). */
+  private release(o: L3Order): void {
+    if (this.free.length < MAX_FREE) this.free.push(o);
   }
 
   private send(kind: number, o: L3Order, price: number, quantity: number, tradeId: number, ts: number): void {
