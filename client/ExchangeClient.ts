@@ -308,6 +308,11 @@ export class ExchangeClient extends EventEmitter<ClientEvents> {
     this.logonTimeoutMs = positiveInt(options.logonTimeoutMs ?? 5000, 'logonTimeoutMs');
     this.massCancelQuietMs = positiveInt(options.massCancelQuietMs ?? 100, 'massCancelQuietMs');
     this.maxMessageBytes = positiveInt(options.maxMessageBytes ?? 16 * 1024 * 1024, 'maxMessageBytes');
+    if (this.batchReports && this.maxMessageBytes < MIN_BATCHED_MESSAGE_BYTES) {
+      throw new ClientUsageError(
+        `batchReports needs maxMessageBytes >= ${MIN_BATCHED_MESSAGE_BYTES} (the gateway batches up to 64 KiB), got ${this.maxMessageBytes}`,
+      );
+    }
     const rc = options.reconnect ?? true;
     this.reconnectOptions =
       rc === false
@@ -593,7 +598,7 @@ export class ExchangeClient extends EventEmitter<ClientEvents> {
     this.ws = ws;
     this.lastReceivedMs = Date.now();
     ws.onMessage = (bytes, start, end, isBinary) => {
-      if (ws === this.ws) this.received(bytes, start, end, isBinary);
+      if (ws === this.ws) this.received(ws, bytes, start, end, isBinary);
     };
     ws.onClose = (code, reason) => {
       if (ws === this.ws) this.disconnected(code, reason);
@@ -743,11 +748,15 @@ export class ExchangeClient extends EventEmitter<ClientEvents> {
 
   // --- inbound ---
 
-  private received(bytes: Uint8Array, start: number, end: number, isBinary: boolean): void {
+  private received(ws: RawWebSocket, bytes: Uint8Array, start: number, end: number, isBinary: boolean): void {
     this.lastReceivedMs = Date.now();
     if (!isBinary) return;
     if (this.batchReports) {
-      if (!splitPrefixed(bytes, start, end, (s, e) => this.receivedFrame(bytes, s, e))) {
+      // Note: a listener may close or reconnect the client mid-message: the rest is then dropped.
+      const each = (s: number, e: number) => {
+        if (ws === this.ws) this.receivedFrame(bytes, s, e);
+      };
+      if (!splitPrefixed(bytes, start, end, each)) {
         this.emit(
           'invalidFrame',
           VerifyResult.FRAME_TOO_SMALL,
@@ -924,6 +933,9 @@ export class OrderBatch {
 }
 
 /** Maps http(s)://host:port to ws(s)://host:port/api/v1/ws; ws(s) URLs are kept as given. */
+/** Batched reports come in messages of up to 64 KiB of frames (plus one frame's length prefix). */
+const MIN_BATCHED_MESSAGE_BYTES = 64 * 1024 + 4;
+
 /** `url` with query parameter `name=value` set. */
 function withQuery(url: string, name: string, value: string): string {
   const u = new URL(url);

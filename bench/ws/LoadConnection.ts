@@ -159,7 +159,19 @@ export class LoadConnection {
   /** Windowed mode: sends until `windowItems` requests are in flight. */
   fill(): void {
     const now = nowNs();
-    while (this.sending && this.sentItems - this.receivedItems < this.windowItems) this.sendNext(now);
+    while (this.sending && this.sentItems - this.receivedItems < this.windowItems && this.roomForNext()) {
+      this.sendNext(now);
+    }
+  }
+
+  /**
+   * Whether the FIFO holds the next frame's requests: entries settled out of order keep their slots
+   * until the head passes them, so the window alone does not bound it.
+   */
+  private roomForNext(): boolean {
+    const flow = this.flow;
+    const items = flow.itemStart[this.frame + 1] - flow.itemStart[this.frame];
+    return this.tail - this.head + items <= this.mask + 1;
   }
 
   /** Logs on (exchange peer): Logon frame, then LogonAck; rejects on LogonReject, close or timeout. */
@@ -272,14 +284,15 @@ export class LoadConnection {
     if (type === Body.ExecutionReport) {
       const r = this.report.wrap(frame, m.bodyPos);
       const exec = r.execType;
-      if (exec === ExecType.Rejected || exec === ExecType.CancelRejected || exec === ExecType.AmendRejected) {
-        this.rejected++;
-      }
+      const refusal =
+        exec === ExecType.Rejected || exec === ExecType.CancelRejected || exec === ExecType.AmendRejected;
+      if (refusal) this.rejected++;
       const h = this.head & this.mask;
       const cid = r.clientOrderIdHi * TWO_32 + r.clientOrderIdLo;
       if (this.head === this.tail) this.otherReports++;
       else if (cid === this.cid[h] && answers(this.kind[h], exec)) this.complete(now);
-      else if (!this.completeLater(now, cid, exec, false)) this.otherReports++;
+      // Note: only a refusal can overtake (the engine answers in order): no scan for fills, IOC cancels.
+      else if (!refusal || !this.completeLater(now, cid, exec, false)) this.otherReports++;
     } else if (type === Body.Error) {
       this.errors++;
       this.rejected++;

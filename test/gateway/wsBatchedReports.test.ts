@@ -134,3 +134,10 @@ t.test(
     t.match(bad, { ok: false }, 'a refusal arrives through the batched path too');
   },
 );
+
+t.test('SDK: batchReports refuses a maxMessageBytes below one batched message', async (t) => {
+  await t.rejects(
+    ExchangeClient.connect({ url: ex.url, token: 'x', batchReports: true, maxMessageBytes: 4096 }),
+    /batchReports needs maxMessageBytes >= 65540/,
+  );
+});
