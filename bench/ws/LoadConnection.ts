@@ -284,15 +284,18 @@ export class LoadConnection {
     if (type === Body.ExecutionReport) {
       const r = this.report.wrap(frame, m.bodyPos);
       const exec = r.execType;
-      const refusal =
-        exec === ExecType.Rejected || exec === ExecType.CancelRejected || exec === ExecType.AmendRejected;
-      if (refusal) this.rejected++;
+      if (exec === ExecType.Rejected || exec === ExecType.CancelRejected || exec === ExecType.AmendRejected) {
+        this.rejected++;
+      }
       const h = this.head & this.mask;
       const cid = r.clientOrderIdHi * TWO_32 + r.clientOrderIdLo;
       if (this.head === this.tail) this.otherReports++;
       else if (cid === this.cid[h] && answers(this.kind[h], exec)) this.complete(now);
-      // Note: only a refusal can overtake (the engine answers in order): no scan for fills, IOC cancels.
-      else if (!refusal || !this.completeLater(now, cid, exec, false)) this.otherReports++;
+      // Note: a refusal overtakes engine answers, and requests can share a client order id (amends of one
+      // order), so a refusal may settle the wrong one of them; the engine's answer to that one then
+      // arrives behind the head and settles the other (any answer settles one entry of its id and
+      // kind). Fills and the like answer no request: no scan for them.
+      else if (exec === ExecType.Trade || !this.completeLater(now, cid, exec, false)) this.otherReports++;
     } else if (type === Body.Error) {
       this.errors++;
       this.rejected++;
