@@ -59,7 +59,6 @@ import { nowMicros } from '../orders/clock.js';
 import type { OrderStore } from '../orders/OrderStore.js';
 import { FIRST_WS_SESSION_ID } from '../orders/sessionIds.js';
 import type { SymbolSpec } from '../symbols/SymbolTable.js';
-import { ClientOrderIndex } from './ClientOrderIndex.js';
 import {
   engineStpMode,
   engineTimeInForce,
@@ -182,8 +181,6 @@ export class OrderEntryGateway {
   /** Sessions with the dead-man switch armed. */
   private readonly armed = new Set<OrderEntrySession>();
   private readonly massCancels = new Map<number, MassCancelWait>();
-  /** Open orders by (account, symbol, client order id), for Amend by client order id. */
-  readonly clientOrders = new ClientOrderIndex();
   private retries: CancelRetry[] = [];
   private readonly dirty: OrderEntrySession[] = [];
   private flushScheduled = false;
@@ -829,7 +826,6 @@ export class OrderEntryGateway {
       case E.EventType.FILL:
       case E.EventType.SELF_TRADE_PREVENTED: {
         const fill = type === E.EventType.FILL;
-        if (fill) this.filledAway(v, o);
         if (!fill && !isDecrement(v, o)) return; // the EXPIRE modes are followed by CANCELLED events
         if (this.byAccount.has(E.readU32(v, o, E.MAKER_ACCOUNT_ID))) {
           this.deliver(sideReport(this.er, v, o, fill, true, this.store));
@@ -844,21 +840,6 @@ export class OrderEntryGateway {
         return;
       case E.EventType.ACCEPTED:
         if (E.readSessionId(v, o) >= FIRST_WS_SESSION_ID) this.metrics.orderResult('accepted');
-        this.clientOrders.add(
-          E.readAccountId(v, o),
-          E.readSymbolId(v, o),
-          E.readF64(v, o, E.CLIENT_ORDER_ID),
-          E.readF64(v, o, E.ORDER_ID),
-        );
-        break;
-      case E.EventType.CANCELLED:
-      case E.EventType.EXPIRED:
-        this.clientOrders.remove(
-          E.readAccountId(v, o),
-          E.readSymbolId(v, o),
-          E.readF64(v, o, E.CLIENT_ORDER_ID),
-          E.readF64(v, o, E.ORDER_ID),
-        );
         break;
       case E.EventType.REJECTED:
         if (E.readSessionId(v, o) >= FIRST_WS_SESSION_ID) this.metrics.orderResult('rejected');
@@ -872,21 +853,6 @@ export class OrderEntryGateway {
     }
     if (!this.byAccount.has(E.readAccountId(v, o))) return;
     if (orderReport(this.er, v, o, type)) this.deliver(E.readAccountId(v, o));
-  }
-
-  /** A FILL that left the maker or the taker with nothing open: out of the client order id index. */
-  private filledAway(v: DataView, o: number): void {
-    const symbolId = E.readSymbolId(v, o);
-    if (E.readF64(v, o, E.MAKER_LEAVES_QTY) === 0) {
-      const account = E.readU32(v, o, E.MAKER_ACCOUNT_ID);
-      const cid = E.readF64(v, o, E.MAKER_CLIENT_ORDER_ID);
-      this.clientOrders.remove(account, symbolId, cid, E.readF64(v, o, E.MAKER_ORDER_ID));
-    }
-    if (E.readF64(v, o, E.TAKER_LEAVES_QTY) === 0) {
-      const account = E.readU32(v, o, E.TAKER_ACCOUNT_ID);
-      const cid = E.readF64(v, o, E.TAKER_CLIENT_ORDER_ID);
-      this.clientOrders.remove(account, symbolId, cid, E.readF64(v, o, E.TAKER_ORDER_ID));
-    }
   }
 
   /** Queues the report in `this.er` for every live session of `accountId`. */
