@@ -932,7 +932,6 @@ export class OrderBatch {
   }
 }
 
-/** Maps http(s)://host:port to ws(s)://host:port/api/v1/ws; ws(s) URLs are kept as given. */
 /** Batched reports come in messages of up to 64 KiB of frames (plus one frame's length prefix). */
 const MIN_BATCHED_MESSAGE_BYTES = 64 * 1024 + 4;
 
@@ -943,6 +942,7 @@ function withQuery(url: string, name: string, value: string): string {
   return u.toString();
 }
 
+/** Maps http(s)://host:port to ws(s)://host:port/api/v1/ws; ws(s) URLs are kept as given. */
 export function wsUrl(url: string): string {
   let u: URL;
   try {

@@ -417,18 +417,16 @@ export class Pipeline {
   commitCommand(shard: number): void {
     const ring = this.commandRings[shard];
     if (ring === undefined) throw this.badShard(shard);
-    if (this.holding) {
-      ring.stage();
-      this.held[shard] = 1;
-    } else if (this.deferCommits) {
-      ring.stage();
-      this.held[shard] = 1;
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(this.flushHeld);
-      }
-    } else {
+    if (!this.holding && !this.deferCommits) {
       ring.commit();
+      return;
+    }
+    ring.stage();
+    this.held[shard] = 1;
+    // Note: held commands are published by releaseCommits(); deferred ones at the end of the turn.
+    if (!this.holding && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushHeld);
     }
   }
 

@@ -168,13 +168,11 @@ export class L3Book {
     m.visible = 0;
     this.orders.delete(orderId);
     this.send(OrderEventKind.Cancel, m, m.price, visible, 0, ts);
-    // The order left the book; the same object becomes the pending one at its new price.
-    m.price = price;
-    m.quantity = quantity;
-    m.leaves = leaves;
-    m.display = display;
-    m.stamp = 0;
-    this.pending = m;
+    // The order left the book and comes back as the pending one at its new price (the record is
+    // released first, so `order()` hands the same one back while the free list has room).
+    const side = m.side;
+    this.release(m);
+    this.pending = this.order(orderId, side, price, quantity, leaves, display);
   }
 
   /**

@@ -887,22 +887,16 @@ export class OrderEntryGateway {
       if (!s.closed && ws !== null) {
         const q = s.out;
         ws.cork(() => {
+          // One message per frame; with batched reports, length-prefixed frames back to back up to
+          // MAX_REPORT_BATCH bytes per message.
+          const batched = s.batchReports;
           let start = 0;
-          if (s.batchReports) {
-            // Length-prefixed frames back to back, up to MAX_REPORT_BATCH bytes per message.
-            for (let j = 0; j < q.count && !s.closed; j++) {
-              const end = q.ends[j];
-              if (j + 1 === q.count || q.ends[j + 1] - start > MAX_REPORT_BATCH) {
-                this.sendRaw(s, q.bytes.subarray(start, end));
-                start = end;
-              }
-            }
-            return;
-          }
           for (let j = 0; j < q.count && !s.closed; j++) {
             const end = q.ends[j];
-            this.sendRaw(s, q.bytes.subarray(start, end));
-            start = end;
+            if (!batched || j + 1 === q.count || q.ends[j + 1] - start > MAX_REPORT_BATCH) {
+              this.sendRaw(s, q.bytes.subarray(start, end));
+              start = end;
+            }
           }
         });
       }

@@ -74,7 +74,12 @@ export class OrderEntrySession {
   readonly sessionId: number;
   readonly remote: string;
   readonly bucket: TokenBucket;
-  /** ?batch_reports: every message to the client carries length-prefixed frames (see OutQueue). */
+  /**
+   * ?batch_reports: every message to the client carries length-prefixed frames (see OutQueue, whose
+   * `prefixed` is set with it). A plain field, not a getter over `out`: with this uWS.js build a getter
+   * on the class is not seen through `getUserData()` (tried: the batched-reports test failed), so the
+   * user data keeps to plain own properties.
+   */
   batchReports: boolean;
   /** Cancel the account's orders when this session closes (CancelOnDisconnect > 0 or ?cancel_on_disconnect). */
   cancelOnDisconnect: boolean;
