@@ -23,6 +23,7 @@ import { seedFromRecovery } from './gateway/orders/RecoveredOrders.js';
 import { loadNativeUws } from './gateway/uws.js';
 import { OrderEntryGateway } from './gateway/ws/OrderEntryGateway.js';
 import { openDatabase } from './journal/pg/Database.js';
+import { EmbeddedDatabase } from './journal/pg/EmbeddedDatabase.js';
 import { History } from './journal/pg/History.js';
 import { JournalMonitor } from './journal/pg/JournalMonitor.js';
 
@@ -170,6 +171,8 @@ const SHARD_MAX_ACCOUNTS = 2 ** 16;
 const STOP_TIMEOUT_MS = 30_000;
 
 function installStop(log: Logger, stop: () => Promise<void>): void {
+  // This stop owns SIGINT/SIGTERM: it stops the embedded database last, after the drain.
+  EmbeddedDatabase.releaseSignals();
   let stopping = false;
   const onSignal = (signal: string) => {
     if (stopping) {

