@@ -12,6 +12,7 @@
  *   else if (at === BACK_PRESSURED) { ... }             // full: reject (inbound) or idle (outbound)
  *   ring.tryWrite(TYPE, src, srcOffset, length);       // copying variant: OK / BACK_PRESSURED / TOO_LARGE
  *   ring.stage(); ... ring.commit();                   // several records published at once (or flush())
+ *   ring.commit(written);                              // a claim shortened to what was written
  * Consumers: `ring.reader(i)` (see RingReader).
  *
  * Publication: the producer writes type and payload with plain stores, zeroes the header slot after
@@ -256,10 +257,15 @@ export class Ring implements Parkable {
     return index + HEADER_LENGTH;
   }
 
-  /** Publishes the claimed record to every consumer and wakes the parked ones. */
-  commit(): void {
+  /**
+   * Publishes the claimed record to every consumer and wakes the parked ones. `length` (optional,
+   * <= the claimed payload length) shortens the record to its first `length` payload bytes and gives
+   * the rest back: claim room for the most a record may need, write, then commit what was written.
+   */
+  commit(length?: number): void {
     const index = this.claimIndex;
     if (index === NO_CLAIM) throw new RingError('Ring.commit() without a successful tryClaim()');
+    if (length !== undefined) this.shorten(length);
     this.publish(index, this.claimLength);
   }
 
@@ -268,10 +274,12 @@ export class Ring implements Parkable {
    * staged after it, at the next `commit()`, `abort()`, `tryWrite()` or `flush()`. One Atomics.store
    * and one wake check then publish the whole batch (the shard publishes a command's events at once).
    * Note: a producer that waits for space must `flush()` first, or it waits on its own records.
+   * `length` shortens the record as in `commit(length)`.
    */
-  stage(): void {
+  stage(length?: number): void {
     const index = this.claimIndex;
     if (index === NO_CLAIM) throw new RingError('Ring.stage() without a successful tryClaim()');
+    if (length !== undefined) this.shorten(length);
     if (this.stagedIndex === NO_CLAIM) {
       // Note: the first staged length stays 0 (zeroed ahead by the previous publication): it is the
       // one store that later publishes the batch.
@@ -375,6 +383,20 @@ export class Ring implements Parkable {
     }
     this.claimIndex = NO_CLAIM;
     this.published();
+  }
+
+  /** Shortens the pending claim to a `length`-byte payload: the bytes after it go back to the ring. */
+  private shorten(length: number): void {
+    const claimed = this.claimLength;
+    const recordLength = length + HEADER_LENGTH;
+    if (!(length >= 0) || (length | 0) !== length || recordLength > claimed) {
+      throw new RingError(
+        `ring record can be shortened to 0..${claimed - HEADER_LENGTH} payload bytes, got ${String(length)}`,
+      );
+    }
+    // Note: the claim is the last thing before the tail, so the tail moves back by the difference.
+    this.tail = (this.tail - alignRecord(claimed) + alignRecord(recordLength)) | 0;
+    this.claimLength = recordLength;
   }
 
   private published(): void {

@@ -3,7 +3,8 @@
  * order, to one handler `(shardId, view, offset)`, without ever blocking the thread.
  *
  * One async drain loop per shard ring (consumer 0, the gateway's cursor):
- *   read up to `batch` records at a time, at most `maxPerTurn` per event-loop turn, then yield with
+ *   read up to `batch` records at a time (a record is a run of 1..64 events, see RingEventSink),
+ *   until `maxPerTurn` events were handed over in this event-loop turn, then yield with
  *   setImmediate (so uWebSockets.js I/O, timers and the other shards run between bursts); when the
  *   ring is empty, poll it once per turn for `pollMs`, then park in `reader.waitAsync(idleWaitMs)`
  *   (Atomics.waitAsync: the shard's commit wakes it, ~20 us on the busy dev VM; the timeout is only
@@ -12,20 +13,24 @@
  *   this thread ~50 us of CPU per idle period instead.
  * The handler gets the ring's DataView and the payload offset of one 128-byte event record: the bytes
  * are valid only during the call (copy what you keep). A handler that throws loses nothing else: the
- * record counts as delivered, `onError(shard, err)` is told, and the loop goes on.
+ * event counts as delivered, `onError(shard, err)` is told, and the record's next event follows.
  *
  * `finish(shard)` says no more records will come (the worker exited): the loop drains what is there
  * and ends; `done()` resolves when every loop has ended. Created and driven by `engine/pipeline.ts`.
  * Thread-safety: main thread only (it owns consumer 0 of every event ring).
  */
+import { EVENT_SIZE } from '../records/EventRecord.js';
 import type { RingReader } from '../ring/RingReader.js';
 
 export type EventHandler = (shardId: number, view: DataView, offset: number) => void;
 
 export interface DispatcherOptions {
-  /** Records per `read` call. Default 256. */
+  /** Ring records (each 1..64 events) per `read` call. Default 16. */
   readonly batch?: number;
-  /** Records per shard per event-loop turn before yielding. Default 4096. */
+  /**
+   * Events per shard per event-loop turn before yielding (checked between reads, so a turn may run
+   * over by up to `batch` records). Default 4096.
+   */
   readonly maxPerTurn?: number;
   /**
    * How long an empty ring is polled, one check per event-loop turn (setImmediate, ~1.5 us), before
@@ -47,7 +52,7 @@ export class EventDispatcher {
   readonly parks: Float64Array;
 
   private readonly readers: readonly RingReader[];
-  private readonly recordHandlers: ((type: number, view: DataView, offset: number) => void)[];
+  private readonly recordHandlers: ((type: number, view: DataView, offset: number, length: number) => void)[];
   private readonly batch: number;
   private readonly maxPerTurn: number;
   private readonly pollMs: number;
@@ -60,7 +65,7 @@ export class EventDispatcher {
     this.readers = readers;
     this.delivered = new Float64Array(readers.length);
     this.parks = new Float64Array(readers.length);
-    this.batch = options.batch ?? 256;
+    this.batch = options.batch ?? 16;
     this.maxPerTurn = options.maxPerTurn ?? 4096;
     this.pollMs = options.pollMs ?? 0.05;
     this.idleWaitMs = options.idleWaitMs ?? 1000;
@@ -73,10 +78,19 @@ export class EventDispatcher {
     this.finishing = readers.map(() => false);
     this.loops = [];
     const delivered = this.delivered;
-    this.recordHandlers = readers.map((_, shard) => (_type: number, view: DataView, offset: number) => {
-      delivered[shard]++;
-      handler(shard, view, offset);
-    });
+    const onError = this.onError;
+    this.recordHandlers = readers.map(
+      (_, shard) => (_type: number, view: DataView, offset: number, length: number) => {
+        for (let at = offset, end = offset + length; at < end; at += EVENT_SIZE) {
+          delivered[shard]++;
+          try {
+            handler(shard, view, at);
+          } catch (err) {
+            onError(shard, err);
+          }
+        }
+      },
+    );
   }
 
   /** Starts one drain loop per ring. */
@@ -111,11 +125,13 @@ export class EventDispatcher {
       // Note: read the flag before draining: whatever was published before finish() is visible then,
       // so an empty ring after it means the end.
       const last = this.finishing[shard];
+      const delivered = this.delivered;
       let budget = maxPerTurn;
       let n: number;
       do {
-        n = this.read(shard, reader, onRecord, Math.min(budget, batch));
-        budget -= n;
+        const before = delivered[shard];
+        n = this.read(shard, reader, onRecord, batch);
+        budget -= delivered[shard] - before;
       } while (n > 0 && budget > 0);
       if (budget < maxPerTurn) emptySince = -1;
       if (budget <= 0) {
@@ -138,13 +154,14 @@ export class EventDispatcher {
   private read(
     shard: number,
     reader: RingReader,
-    onRecord: (type: number, view: DataView, offset: number) => void,
+    onRecord: (type: number, view: DataView, offset: number, length: number) => void,
     limit: number,
   ): number {
     try {
       return reader.read(onRecord, limit);
     } catch (err) {
-      // Note: the ring consumed the record that threw (and published its position); go on.
+      // Note: only an `onError` that throws gets here (the record handler catches the handler's
+      // errors per event); the ring consumed that record (and published its position); go on.
       this.onError(shard, err);
       return 1;
     }

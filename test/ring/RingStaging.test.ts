@@ -1,7 +1,8 @@
 /**
  * Staged publication on a Ring (single thread, deterministic): records staged with `stage()` stay
  * invisible until the next commit/abort/tryWrite/flush publishes them all at once; batches that wrap
- * (padding in front of, inside or after the batch) from every 8-byte offset; misuse messages.
+ * (padding in front of, inside or after the batch) from every 8-byte offset; claims shortened at
+ * stage/commit (`stage(length)`, `commit(length)`) from every offset; misuse messages.
  */
 import t from 'tap';
 import { Ring } from '../../engine/ring/Ring.js';
@@ -99,6 +100,52 @@ t.test('batches of 1..6 records from every offset, wrapping anywhere, arrive who
   t.equal(checked, 64 * 6 * 3, 'every case published whole');
 });
 
+t.test(
+  'claims shortened at stage/commit from every offset: exact lengths, the rest given back',
+  async (t) => {
+    let checked = 0;
+    for (let start = 0; start < 512; start += 8) {
+      const ring = Ring.create(512);
+      for (let at = 0; at < start; at += 8) {
+        if (ring.tryWrite(1, EMPTY, 0, 0) !== OK) t.fail('setup write');
+        ring.reader(0).read(() => {}, 10);
+      }
+      for (let round = 0; round < 4; round++) {
+        // Three records claimed at 48 bytes and kept at 0..48 bytes; the last commits the batch.
+        const lengths = [(round * 13) % 49, 48 - round * 7, (round * 29) % 49];
+        const before = ring.producerPosition();
+        let used = 0;
+        for (let i = 0; i < 3; i++) {
+          const at = ring.tryClaim(1 + (i % 5), 48);
+          if (at < 0) t.fail(`start ${start} round ${round}: claim ${i} returned ${at}`);
+          for (let b = 0; b < lengths[i]; b++) ring.bytes[at + b] = (i * 13 + b) & 0xff;
+          if (i === 2) ring.commit(lengths[i]);
+          else ring.stage(lengths[i]);
+          used += (8 + lengths[i] + 7) & ~7;
+        }
+        const seen: number[] = [];
+        ring.reader(0).read((_type, _view, _offset, length) => seen.push(length), 10);
+        const after = ring.producerPosition();
+        // Note: a record that did not fit before the end follows a padding record (not counted here).
+        const moved = (after - before) | 0;
+        if (seen.join() !== lengths.join() || moved < used || moved > used + 56 + 8) {
+          t.fail(
+            `start ${start} round ${round}: lengths ${seen} (want ${lengths}), moved ${moved} (used ${used})`,
+          );
+        }
+        checked++;
+      }
+    }
+    t.equal(checked, 64 * 4, 'every shortened batch read back at its lengths');
+    const ring = Ring.create(1024);
+    ring.tryClaim(1, 40);
+    ring.commit(16);
+    t.equal(ring.producerPosition(), 24, 'a record of 8 + 16 bytes; 24 claimed bytes given back');
+    t.equal(ring.tryClaim(1, 8), 32, 'the next record starts right after it');
+    ring.commit();
+  },
+);
+
 t.test('a staged batch can fill the ring; the producer must flush before waiting', async (t) => {
   const ring = Ring.create(256);
   let staged = 0;
@@ -126,4 +173,19 @@ t.test('misuse', async (t) => {
   t.throws(() => ring.flush(), { name: 'RingError', message: /flush\(\) while a claim is pending/ });
   ring.stage();
   ring.flush();
+  ring.reader(0).read(() => {}, 10);
+  ring.tryClaim(1, 16);
+  for (const bad of [17, -1, 1.5, Number.NaN]) {
+    t.throws(() => ring.commit(bad), {
+      name: 'RingError',
+      message: `ring record can be shortened to 0..16 payload bytes, got ${String(bad)}`,
+    });
+    t.throws(() => ring.stage(bad), { name: 'RingError' });
+  }
+  ring.commit(16);
+  t.equal(
+    ring.reader(0).read(() => {}, 10),
+    1,
+    'the claim survives a refused shortening',
+  );
 });

@@ -1,33 +1,38 @@
 /**
  * The main thread's event dispatcher on rings filled by this thread (deterministic): every record in
- * order per shard, bounded batches per event-loop turn (a timer runs in the middle of a long drain),
- * wake-up through waitAsync, a throwing handler skips one record only, finish() ends a loop after
- * the last record.
+ * order per shard (ring records holding runs of events, as the shard writes them), bounded batches
+ * per event-loop turn (a timer runs in the middle of a long drain), wake-up through waitAsync, a
+ * throwing handler skips one event only, finish() ends a loop after the last record.
  */
 import t from 'tap';
+import { EVENT_SIZE } from '../../engine/records/EventRecord.js';
 import { Ring } from '../../engine/ring/Ring.js';
 import { EventDispatcher } from '../../engine/runtime/EventDispatcher.js';
+import { EVENT_RECORD } from '../../engine/runtime/RecordTypes.js';
 
-function fill(ring: Ring, from: number, count: number): void {
-  for (let i = from; i < from + count; i++) {
-    const at = ring.tryClaim(1, 8);
+/** Publishes events `from` .. `from + count - 1` (each a 128-byte record holding its number), in ring records of up to `perRecord` events, as RingEventSink does. */
+function fill(ring: Ring, from: number, count: number, perRecord = 1): void {
+  for (let i = from; i < from + count; ) {
+    const n = Math.min(perRecord, from + count - i);
+    const at = ring.tryClaim(EVENT_RECORD, n * EVENT_SIZE);
     if (at < 0) throw new Error(`ring full at ${i}`);
-    ring.view.setFloat64(at, i, true);
+    for (let k = 0; k < n; k++) ring.view.setFloat64(at + k * EVENT_SIZE, i + k, true);
     ring.commit();
+    i += n;
   }
 }
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 t.test('drains in order, yields to the event loop between bounded batches', async (t) => {
-  const rings = [Ring.create(1 << 20), Ring.create(1 << 20)];
-  fill(rings[0], 0, 20_000);
-  fill(rings[1], 0, 300);
+  const rings = [Ring.create(1 << 22), Ring.create(1 << 20)];
+  fill(rings[0], 0, 20_000, 64);
+  fill(rings[1], 0, 300, 7);
   const seen: number[][] = [[], []];
   const d = new EventDispatcher(
     rings.map((r) => r.reader(0)),
     (shard, view, offset) => seen[shard].push(view.getFloat64(offset, true)),
-    { batch: 100, maxPerTurn: 1000 },
+    { batch: 4, maxPerTurn: 1000 },
   );
   let atTimer = -1;
   setImmediate(() => {
@@ -35,7 +40,7 @@ t.test('drains in order, yields to the event loop between bounded batches', asyn
   });
   d.start();
   while (seen[0].length < 20_000) await turn();
-  t.ok(atTimer >= 1000 && atTimer < 20_000, `a callback ran mid-drain (after ${atTimer} records)`);
+  t.ok(atTimer >= 1000 && atTimer <= 1000 + 4 * 64, `a callback ran after the turn's ${atTimer} events`);
   t.equal(seen[1].length, 300, 'the other shard drained alongside');
   t.ok(
     seen[0].every((v, i) => v === i),
@@ -56,9 +61,9 @@ t.test('drains in order, yields to the event loop between bounded batches', asyn
   t.equal(seen[0].length, 20_005, 'finish drains what was published before it');
 });
 
-t.test('a throwing handler loses only its record; onError is told', async (t) => {
-  const ring = Ring.create(4096);
-  fill(ring, 0, 10);
+t.test('a throwing handler loses only its event, not the rest of its record; onError is told', async (t) => {
+  const ring = Ring.create(16_384);
+  fill(ring, 0, 10, 4);
   const seen: number[] = [];
   const errors: string[] = [];
   const d = new EventDispatcher(

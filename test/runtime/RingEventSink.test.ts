@@ -1,19 +1,21 @@
 /**
  * The ring-backed EventSink in one thread: events are staged and published by batch (`flush`, or
- * `commit` once `publishEvery` events wait), never part of a command; the bytes are identical to an
- * in-process EventBuffer; salvage after a throw publishes what was emitted; a ring too small for an
- * event is refused with its size.
+ * `commit` once `publishEvery` events wait), never part of a command; a ring record holds a run of up
+ * to MAX_EVENTS_PER_RECORD events, shortened to what was written; a ring short of room for a full
+ * record gets one-event records; the bytes are identical to an in-process EventBuffer; salvage after
+ * a throw publishes what was emitted; a ring too small for an event is refused with its size.
  */
 import t, { type Test } from 'tap';
 import { EventBuffer } from '../../engine/book/EventBuffer.js';
 import { MatchingEngine } from '../../engine/book/MatchingEngine.js';
 import { BusySpin } from '../../engine/idle/BusySpin.js';
 import { COMMAND_SIZE } from '../../engine/records/CommandRecord.js';
+import * as E from '../../engine/records/EventRecord.js';
 import { EVENT_SIZE } from '../../engine/records/EventRecord.js';
 import { Ring } from '../../engine/ring/Ring.js';
 import { createControlBlock, ShardControl } from '../../engine/runtime/ControlBlock.js';
 import { EVENT_RECORD } from '../../engine/runtime/RecordTypes.js';
-import { RingEventSink } from '../../engine/runtime/RingEventSink.js';
+import { MAX_EVENTS_PER_RECORD, RingEventSink } from '../../engine/runtime/RingEventSink.js';
 import { writeAddSymbolCommand } from '../../engine/runtime/SymbolCommands.js';
 import {
   expectedEvents,
@@ -39,10 +41,24 @@ function run(t: Test, publishEvery: number, batch: number) {
   );
   const engine = new MatchingEngine({ shardId: 0, ...TEST_ENGINE });
   const got = new EventBuffer(1024);
+  let records = 0;
+  let largest = 0;
   const copy = (type: number, v: DataView, offset: number, length: number) => {
-    if (type !== EVENT_RECORD || length !== EVENT_SIZE) throw new Error(`record ${type}/${length}`);
-    const at = got.claim();
-    new Uint8Array(got.view.buffer).set(new Uint8Array(v.buffer, offset, EVENT_SIZE), at);
+    if (type !== EVENT_RECORD || length < EVENT_SIZE || length % EVENT_SIZE !== 0) {
+      throw new Error(`record ${type}/${length}`);
+    }
+    records++;
+    largest = Math.max(largest, length / EVENT_SIZE);
+    for (let o = offset; o < offset + length; o += EVENT_SIZE) {
+      const at = got.claim();
+      new Uint8Array(got.view.buffer).set(new Uint8Array(v.buffer, o, EVENT_SIZE), at);
+    }
+  };
+  /** Events visible now (read into `got`). */
+  const drain = () => {
+    const before = got.count;
+    reader.read(copy, 1 << 20);
+    return got.count - before;
   };
   const cmd = new DataView(new ArrayBuffer(COMMAND_SIZE));
   for (const s of symbols) {
@@ -50,7 +66,7 @@ function run(t: Test, publishEvery: number, batch: number) {
     engine.process(cmd, 0, sink);
   }
   sink.flush();
-  reader.read(copy, 1 << 20);
+  drain();
   let midCommand = 0;
   let early = 0;
   let emitted = 0;
@@ -69,9 +85,9 @@ function run(t: Test, publishEvery: number, batch: number) {
       commit: () => sink.commit(),
     });
     if ((i + 1) % batch === 0 || i === stream.count - 1) {
-      early += reader.read(copy, 1 << 20);
+      early += drain();
       sink.flush();
-      const n = reader.read(copy, 1 << 20);
+      const n = drain();
       if (got.count !== emitted + symbols.length)
         t.fail(`batch ending ${i}: ${got.count} of ${emitted} visible`);
       if (n === 0 && emitted > 0 && early === 0) t.fail('nothing published');
@@ -82,18 +98,61 @@ function run(t: Test, publishEvery: number, batch: number) {
   t.equal(Buffer.compare(got.written(), want), 0, `${want.length / EVENT_SIZE} events byte-identical`);
   t.equal(sink.events, want.length / EVENT_SIZE);
   t.equal(sink.waits, 0);
-  return { early };
+  t.ok(largest <= MAX_EVENTS_PER_RECORD, `records hold at most ${MAX_EVENTS_PER_RECORD} events`);
+  return { early, records, events: got.count };
 }
 
 t.test('published by batch: nothing before flush below publishEvery', async (t) => {
-  const { early } = run(t, 1_000_000, 10);
+  const { early, records, events } = run(t, 1_000_000, 10);
   t.equal(early, 0, 'no event visible before the batch was flushed');
+  t.ok(records < events / 2, `${events} events in ${records} ring records (runs, not one each)`);
 });
 
 t.test('publishEvery bounds what waits: publishEvery 1 publishes every command', async (t) => {
   const { early } = run(t, 1, 10);
   t.ok(early > 1000, `${early} events visible before their batch ended`);
 });
+
+t.test(
+  'a record is shortened to what was written; short of room for a full one, one-event records',
+  async (t) => {
+    const capacity = 16_384; // records of up to 15 events: a full claim needs 8 + 15 * 128 bytes (+ 8)
+    const ring = Ring.create(capacity);
+    const sink = new RingEventSink(ring, new BusySpin(), undefined, 1);
+    let seq = 0;
+    const command = (events: number) => {
+      for (let i = 0; i < events; i++) sink.view.setFloat64(sink.claim() + E.SEQ, ++seq, true);
+      sink.commit();
+    };
+    command(3);
+    t.equal(
+      ring.producerPosition(),
+      8 + 3 * EVENT_SIZE,
+      'one 3-event record; the rest of its claim given back',
+    );
+    const free = () => capacity - ring.producerPosition();
+    while (free() >= 8 + 15 * EVENT_SIZE + 8) command(1);
+    let fallback = 0;
+    while (free() >= 8 + EVENT_SIZE + 8) {
+      command(1);
+      fallback++;
+    }
+    t.ok(fallback >= 10, `${fallback} one-event records claimed with less than a full record free`);
+    t.equal(sink.waits, 0, 'never waited');
+    const lengths: number[] = [];
+    const seqs: number[] = [];
+    ring.reader(0).read((_type, v, offset, length) => {
+      lengths.push(length / EVENT_SIZE);
+      for (let o = offset; o < offset + length; o += EVENT_SIZE) seqs.push(v.getFloat64(o + E.SEQ, true));
+    }, 1000);
+    t.same(lengths, [3, ...new Array<number>(lengths.length - 1).fill(1)], 'a record per command');
+    t.same(
+      seqs,
+      Array.from({ length: seq }, (_, i) => i + 1),
+      `all ${seq} events, in order`,
+    );
+  },
+);
 
 t.test('salvage after a throw publishes what the engine emitted', async (t) => {
   const ring = Ring.create(4096);
