@@ -864,11 +864,16 @@ export class OrderEntryGateway {
     for (let i = 0; i < list.length; i++) {
       const s = list[i];
       s.lastSeq = seq;
-      s.out.push(frame);
-      if (!s.queued) {
-        s.queued = true;
-        this.dirty.push(s);
-      }
+      this.queue(s, frame);
+    }
+  }
+
+  /** Queues `frame` (copied) behind the session's queued reports; flushed after the event batch. */
+  private queue(s: OrderEntrySession, frame: Uint8Array): void {
+    s.out.push(frame);
+    if (!s.queued) {
+      s.queued = true;
+      this.dirty.push(s);
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -913,12 +918,11 @@ export class OrderEntryGateway {
     wait.cancelled += cancelled;
     if (reason !== 0 && wait.reason === 0) wait.reason = reason;
     if (wait.remaining > 0 || wait.session.closed) return;
-    if (wait.reason !== 0) {
-      this.sendError(wait.session, wait.reason, 0, 0);
-    } else {
-      const text = `mass cancel done: ${wait.cancelled} orders cancelled`;
-      this.sendError(wait.session, SessionReason.MASS_CANCEL_DONE, 0, 0, text);
-    }
+    // Note: queued, not sent: the mass cancel's Canceled reports from this event batch are still in
+    // the session's queue, and the notice must follow them.
+    const text = wait.reason !== 0 ? undefined : `mass cancel done: ${wait.cancelled} orders cancelled`;
+    const code = wait.reason !== 0 ? wait.reason : SessionReason.MASS_CANCEL_DONE;
+    this.queue(wait.session, this.out.error(code, text ?? sessionReasonText(code), 0, 0));
   }
 
   // ------------------------------------------------------------------ outbound helpers

@@ -197,12 +197,25 @@ t.test('place, fill and cancel between two accounts: reports to both sides', asy
   t.equal(results.filter((r) => r.ok).length, 5, 'batch items accepted');
   t.match(results[5], { ok: false, code: Reason.PRICE_OUT_OF_RANGE });
   const errs = errors(a);
+  // What arrives, in order: Canceled reports and the completion notice.
+  const arrivals: string[] = [];
+  a.on('report', (r) => {
+    if (r.execType === ExecType.Canceled) arrivals.push('canceled');
+  });
+  a.on('gatewayError', (e) => {
+    if (e.code === SessionReason.MASS_CANCEL_DONE) arrivals.push('done');
+  });
   const mc = await a.massCancel();
   t.equal(mc.canceled.length, 8, 'ETH bids, BTC stop, 5 SOL offers');
   await until(() => errs.some((e) => e.code === SessionReason.MASS_CANCEL_DONE), 2000, 'completion notice');
   t.match(
     errs.find((e) => e.code === SessionReason.MASS_CANCEL_DONE),
     { text: 'mass cancel done: 8 orders cancelled' },
+  );
+  t.same(
+    arrivals,
+    [...new Array<string>(8).fill('canceled'), 'done'],
+    'the notice follows its Canceled reports',
   );
 });
 
