@@ -294,6 +294,37 @@ t.test('holdCommits: a held frame is invisible until releaseCommits, then proces
   t.equal(p.health().shards[0].commands, stream.count + symbols.length, 'every command processed');
 });
 
+t.test('submit on a ring full of deferred commands publishes them, as claimCommand does', async (t) => {
+  const stream = generateStream(20240605, 100, 1, symbols);
+  const c = new EventCollector(1);
+  // No symbols: the ring starts at position 0, so exactly 39 records of 104 bytes fit its 4 KiB.
+  const p = await start(c, {
+    shards: 1,
+    symbols: [],
+    idle: 'backoff',
+    commandRingBytes: 4096,
+    deferCommits: true,
+  });
+  t.teardown(() => p.stop());
+  const processed = () => p.health().shards[0].commands;
+  for (let i = 0; i < 39; i++) {
+    const at = p.claimCommand(0);
+    if (at < 0) t.fail(`claim ${i} refused (${at})`);
+    const to = p.commandView(0);
+    for (let b = 0; b < COMMAND_SIZE; b++) to.setUint8(at + b, stream.bytes[i * COMMAND_SIZE + b]);
+    p.commitCommand(0);
+  }
+  // Note: blocks this thread (no turn ends, so no deferred publication), giving the shard time.
+  const pause = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);
+  pause();
+  t.equal(processed(), 0, 'the ring is full of deferred commands, none published yet');
+  const r = p.submit(0, stream.bytes, 39 * COMMAND_SIZE);
+  t.equal(r, BACK_PRESSURED, 'the ring is still full right after publishing them');
+  pause();
+  t.equal(processed(), 39, 'submit published the deferred commands; the shard processed them');
+  t.equal(p.submit(0, stream.bytes, 39 * COMMAND_SIZE), OK, 'and made room');
+});
+
 t.test(
   'deferCommits: the commits of a turn reach the shard together, after it; full rings still flow',
   async (t) => {
