@@ -20,6 +20,7 @@ import {
   wsUrl,
 } from '../../client/index.js';
 import { startWsExchange, type WsExchange } from '../fixtures/gateway/wsExchange.js';
+import { until } from '../fixtures/until.js';
 import { GOOD_TOKEN, MiniGateway } from './fixtures/MiniGateway.js';
 
 let ex: WsExchange;
@@ -57,14 +58,6 @@ async function setup(
     gw.stop();
   });
   return { gw, client };
-}
-
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 function next<T>(client: Client, event: 'disconnect' | 'reconnect' | 'close'): Promise<T> {

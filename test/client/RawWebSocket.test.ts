@@ -10,6 +10,7 @@ import { ClientUsageError, HandshakeError } from '../../client/errors.js';
 import { acceptKey } from '../../client/ws/frame.js';
 import { RawWebSocket, ReadyState, SendResult } from '../../client/ws/RawWebSocket.js';
 import { loadNativeUws } from '../../gateway/uws.js';
+import { until } from '../fixtures/until.js';
 
 // --- a real uWS server (port 0): echoes binary frames; text frames are commands -------------------
 
@@ -78,14 +79,6 @@ function closed(ws: RawWebSocket): Promise<[number, string]> {
   return new Promise((resolve) => {
     ws.onClose = (code, reason) => resolve([code, reason]);
   });
-}
-
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 // --- a raw TCP server that answers the upgrade however a test wants -------------------------------

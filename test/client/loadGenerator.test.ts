@@ -20,6 +20,7 @@ import {
   TimeInForce,
   VerifyResult,
 } from '../../schema/index.js';
+import { until } from '../fixtures/until.js';
 import { GOOD_TOKEN, MiniGateway } from './fixtures/MiniGateway.js';
 
 const REF = 5_000_000;
@@ -131,14 +132,6 @@ async function echoServer(): Promise<{ url: string; stop: () => void }> {
   };
 }
 
-async function until(pred: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 t.test('LoadConnection against an echo: windowed and paced, every answer matched', async (t) => {
   const srv = await echoServer();
   t.teardown(srv.stop);
@@ -155,7 +148,7 @@ t.test('LoadConnection against an echo: windowed and paced, every answer matched
     const conn = new LoadConnection(await RawWebSocket.connect(srv.url), flow, PeerKind.ECHO, 4096 + batch);
     conn.windowItems = 4096;
     conn.fill();
-    await until(() => conn.receivedItems > 3 * flow.itemCount, 20_000);
+    await until(() => conn.receivedItems > 3 * flow.itemCount, 'three flows of answers', 20_000);
     conn.sending = false;
     await until(() => conn.inFlight === 0);
     t.equal(conn.mismatches, 0, `batch ${batch}: answers matched across replay cycles`);
@@ -205,7 +198,7 @@ t.test(
     const conn = new LoadConnection(ws, flow, PeerKind.EXCHANGE, 2048);
     conn.windowItems = 1024;
     conn.fill();
-    await until(() => conn.receivedItems >= 2 * flow.itemCount, 20_000);
+    await until(() => conn.receivedItems >= 2 * flow.itemCount, 'two flows of answers', 20_000);
     conn.sending = false;
     await until(() => conn.inFlight === 0);
     t.equal(conn.mismatches, 0);

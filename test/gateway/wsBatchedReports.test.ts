@@ -19,6 +19,7 @@ import {
   VerifyResult,
 } from '../../schema/index.js';
 import { startWsExchange, type WsExchange } from '../fixtures/gateway/wsExchange.js';
+import { until } from '../fixtures/until.js';
 
 const A = 101;
 const B = 202;
@@ -29,14 +30,6 @@ t.before(async () => {
   ex = await startWsExchange({ shards: 2, rateLimit: 0 });
 });
 t.teardown(() => ex.stop());
-
-async function until(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 t.test('raw socket: a Batch of 32 orders comes back as few messages of prefixed frames', async (t) => {
   const ws = await RawWebSocket.connect(`${ex.url}?batch_reports=1`, {
@@ -86,7 +79,7 @@ t.test('raw socket: a Batch of 32 orders comes back as few messages of prefixed 
   enc.beginBatch();
   for (const f of items) enc.addNewOrder(f);
   ws.send(enc.endBatch().slice());
-  await until(() => newCids.length + seen.length >= 32, 5000, '32 reports');
+  await until(() => newCids.length + seen.length >= 32, '32 reports', 5000);
   t.same(seen, [], 'no other report');
   t.equal(malformed, 0, 'every message splits into whole frames');
   t.equal(invalid, 0, 'every frame verifies');
@@ -129,7 +122,7 @@ t.test(
     t.equal(placed.filter((p) => p.ok).length, 10, 'ten answers from batched reports');
     const taker = await b.placeOrder({ symbol: 'ETH/USD', side: 'buy', price: '3000.00', quantity: '1.0' });
     t.match(taker, { ok: true, report: { execType: ExecType.New } });
-    await until(() => fills.length === 10, 5000, 'ten maker fills on the batched session');
+    await until(() => fills.length === 10, 'ten maker fills on the batched session', 5000);
     const bad = await a.cancel({ orderId: 999_999_999, symbol: 'ETH/USD' });
     t.match(bad, { ok: false }, 'a refusal arrives through the batched path too');
   },

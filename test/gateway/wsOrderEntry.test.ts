@@ -24,6 +24,7 @@ import {
   MessageReader,
 } from '../../schema/index.js';
 import { startWsExchange, type WsExchange } from '../fixtures/gateway/wsExchange.js';
+import { until } from '../fixtures/until.js';
 
 const A = 101;
 const B = 202;
@@ -59,14 +60,6 @@ function errors(c: ExchangeClient): GatewayError[] {
   return out;
 }
 
-async function until(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test('place, fill and cancel between two accounts: reports to both sides', async (t) => {
@@ -99,8 +92,8 @@ t.test('place, fill and cancel between two accounts: reports to both sides', asy
     timeInForce: 'ioc',
   });
   t.match(buy, { ok: true, report: { execType: ExecType.New } });
-  await until(() => aReports.some((r) => r.execType === ExecType.Trade), 5000, 'maker fill');
-  await until(() => bReports.some((r) => r.execType === ExecType.Trade), 5000, 'taker fill');
+  await until(() => aReports.some((r) => r.execType === ExecType.Trade), 'maker fill', 5000);
+  await until(() => bReports.some((r) => r.execType === ExecType.Trade), 'taker fill', 5000);
   const makerFill = aReports.find((r) => r.execType === ExecType.Trade)!;
   const takerFill = bReports.find((r) => r.execType === ExecType.Trade)!;
   t.match(makerFill, {
@@ -207,7 +200,7 @@ t.test('place, fill and cancel between two accounts: reports to both sides', asy
   });
   const mc = await a.massCancel();
   t.equal(mc.canceled.length, 8, 'ETH bids, BTC stop, 5 SOL offers');
-  await until(() => errs.some((e) => e.code === SessionReason.MASS_CANCEL_DONE), 2000, 'completion notice');
+  await until(() => errs.some((e) => e.code === SessionReason.MASS_CANCEL_DONE), 'completion notice', 2000);
   t.match(
     errs.find((e) => e.code === SessionReason.MASS_CANCEL_DONE),
     { text: 'mass cancel done: 8 orders cancelled' },
@@ -283,8 +276,8 @@ t.test('account isolation: B cannot cancel, amend or see A’s orders', async (t
   t.match(gone, { ok: true });
   await until(
     () => a2Reports.some((r) => r.orderId === id && r.execType === ExecType.Canceled),
-    2000,
     'drop copy',
+    2000,
   );
   t.notOk(bReports.some(aboutA), 'still nothing for B');
 });
@@ -343,7 +336,7 @@ t.test('bad tokens: refused on upgrade (401) and via Logon (LogonReject); logged
     auth: 'header',
     reconnect: false,
   });
-  await until(() => viaHeader.sessionId > 0, 2000, 'LogonAck on open');
+  await until(() => viaHeader.sessionId > 0, 'LogonAck on open', 2000);
   t.match(await viaHeader.placeOrder({ symbol: 'BTC/USD', side: 'buy', price: '49000.00', quantity: 1 }), {
     ok: true,
   });
@@ -443,9 +436,9 @@ t.test('an oversize frame closes only its connection; bad frames get Error with 
   const frames: Uint8Array[] = [];
   raw.onMessage = (bytes, s, e) => frames.push(bytes.slice(s, e));
   raw.send(new ClientEncoder().logon(token));
-  await until(() => frames.length >= 2, 2000, 'LogonAck + SymbolList');
+  await until(() => frames.length >= 2, 'LogonAck + SymbolList', 2000);
   raw.send(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]));
-  await until(() => frames.length >= 3, 2000, 'Error frame');
+  await until(() => frames.length >= 3, 'Error frame', 2000);
   const v = new FrameVerifier(Direction.GatewayToClient);
   t.equal(v.verify(frames[2]), 0);
   const m = new MessageReader().wrap(frames[2]);
@@ -480,7 +473,7 @@ t.test('cancel-on-disconnect and the dead-man switch cancel the orders', async (
   (c as unknown as { ws: RawWebSocket }).ws.send(enc.cancelOnDisconnect(60_000));
   await sleep(50);
   (c as unknown as { ws: RawWebSocket }).ws.terminate();
-  await until(() => open() === 0, 5000, 'COD cancels');
+  await until(() => open() === 0, 'COD cancels', 5000);
   t.pass('closed with cancel-on-disconnect: both orders (2 shards) cancelled');
   await c.close();
 
@@ -497,7 +490,7 @@ t.test('cancel-on-disconnect and the dead-man switch cancel the orders', async (
   const s3 = await client(C, { url: `${ex.url}?cancel_on_disconnect=true` });
   await s2.close();
   await s3.close();
-  await until(() => open() === 0, 5000, 'query-flag COD');
+  await until(() => open() === 0, 'query-flag COD', 5000);
   t.pass('per-session flag on the upgrade URL');
 
   // 3. Dead-man: armed with 150 ms, then silence: cancelled while the connection stays up.
@@ -516,9 +509,9 @@ t.test('cancel-on-disconnect and the dead-man switch cancel the orders', async (
   }
   t.equal(open(), 2, 'renewed in time: still open');
   const fired = ex.orderEntry.stats.deadManFired;
-  await until(() => open() === 0, 5000, 'dead-man cancels');
+  await until(() => open() === 0, 'dead-man cancels', 5000);
   t.equal(ex.orderEntry.stats.deadManFired, fired + 1);
-  await until(() => derrs.some((e) => e.code === SessionReason.MASS_CANCEL_DONE), 2000, 'completion notice');
+  await until(() => derrs.some((e) => e.code === SessionReason.MASS_CANCEL_DONE), 'completion notice', 2000);
   t.equal(
     reports.filter((r) => r.execType === ExecType.Canceled).length,
     2,
@@ -547,7 +540,7 @@ t.test('heartbeat echoes the last report sequence; unsupported and repeated logo
   ws.send(enc.heartbeat(0, 0));
   ws.send(enc.subscribe(1, 1));
   ws.send(enc.logon('again'));
-  await until(() => beats.length > 0 && errs.length >= 2, 2000, 'answers');
+  await until(() => beats.length > 0 && errs.length >= 2, 'answers', 2000);
   t.equal(beats[0], r.report.seq, 'Heartbeat.last_seq = last report seq');
   t.same(
     errs.map((e) => e.code),

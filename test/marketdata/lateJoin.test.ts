@@ -24,6 +24,7 @@ import {
   TradeReader,
   VerifyResult,
 } from '../../schema/index.js';
+import { until } from '../fixtures/until.js';
 import { type MdExchange, prng, randomOrder, startMdExchange } from './fixtures/mdExchange.js';
 
 const SEED = Number(process.env.MD_SEED ?? 20261129);
@@ -36,14 +37,6 @@ t.before(async () => {
   ex = await startMdExchange({ heartbeatMs: 200, tradeHistory: 256 });
 });
 t.teardown(() => ex.stop());
-
-async function until(pred: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function levels(b: L2Book): string {
   const rows: string[] = [];

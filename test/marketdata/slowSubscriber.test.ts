@@ -19,6 +19,7 @@ import {
   MessageReader,
   VerifyResult,
 } from '../../schema/index.js';
+import { until } from '../fixtures/until.js';
 import { type MdExchange, prng, randomOrder, startMdExchange } from './fixtures/mdExchange.js';
 
 const BOUND = 64 * 1024;
@@ -33,14 +34,6 @@ t.before(async () => {
   });
 });
 t.teardown(() => ex.stop());
-
-async function until(pred: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** Trades until `done()` (at most `max` orders; the test fails if the policy never acts). */
 async function tradeUntil(done: () => boolean, seed: number, max = 200_000): Promise<number> {

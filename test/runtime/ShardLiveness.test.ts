@@ -26,17 +26,10 @@ import {
   FAULT_THROW,
   FAULTY_SHARD_URL,
 } from '../fixtures/runtimeFaults.js';
+import { until } from '../fixtures/until.js';
 
 const SHARDS = 4;
 const symbols = testSymbols(4);
-
-async function until(what: string, pred: () => boolean, ms = 15_000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!pred()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 t.test('a shard that throws, stalls or exits is marked down; the others keep working', async (t) => {
   const logged: { shard?: number; reason?: string; msg?: string }[] = [];
@@ -58,8 +51,14 @@ t.test('a shard that throws, stalls or exits is marked down; the others keep wor
   for (let i = 0; i < sent; i++) if (p.submit(stream.shardOf[i], stream.bytes, i * COMMAND_SIZE) === OK) ok++;
   t.equal(ok, sent, 'first half submitted');
   // Note: wait for the dispatcher too, so the snapshot below holds every event published so far.
-  await until('the first half processed and its events delivered', () =>
-    p.health().shards.every((s) => s.commands > 0 && s.inboundUsedBytes === 0 && c.counts[s.id] === s.events),
+  await until(
+    () =>
+      p
+        .health()
+        .shards.every((s) => s.commands > 0 && s.inboundUsedBytes === 0 && c.counts[s.id] === s.events),
+    'the first half processed and its events delivered',
+    15_000,
+    10,
   );
   const delivered = c.counts.slice();
 
@@ -73,7 +72,7 @@ t.test('a shard that throws, stalls or exits is marked down; the others keep wor
   fault(2, FAULT_STALL);
   fault(3, FAULT_EXIT);
   const t0 = performance.now();
-  await until('shards 1-3 down', () => p.health().shards.filter((s) => !s.alive).length === 3);
+  await until(() => p.health().shards.filter((s) => !s.alive).length === 3, 'shards 1-3 down', 15_000, 10);
   const h = p.health();
   t.equal(h.healthy, false, 'pipeline unhealthy');
   t.match(h.shards[0], { alive: true, state: 'running' });
