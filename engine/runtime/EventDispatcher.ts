@@ -39,14 +39,17 @@ export interface DispatcherOptions {
   readonly pollMs?: number;
   /** Longest `waitAsync` on an empty ring, ms (a safety net; wakes are signalled). Default 1000. */
   readonly idleWaitMs?: number;
-  /** Told when the handler throws (the record is skipped). Default: rethrown from a microtask. */
+  /**
+   * Told when the handler throws (that event is skipped, the next follows). Default: rethrown from a
+   * microtask; an `onError` that throws has its error rethrown from a microtask too.
+   */
   readonly onError?: (shardId: number, err: unknown) => void;
 }
 
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class EventDispatcher {
-  /** Records handed to the handler so far, per shard. */
+  /** Events handed to the handler so far, per shard. */
   readonly delivered: Float64Array;
   /** Times each loop parked in `waitAsync` (each costs the shard an Atomics.notify to wake it). */
   readonly parks: Float64Array;
@@ -69,12 +72,20 @@ export class EventDispatcher {
     this.maxPerTurn = options.maxPerTurn ?? 4096;
     this.pollMs = options.pollMs ?? 0.05;
     this.idleWaitMs = options.idleWaitMs ?? 1000;
-    this.onError =
-      options.onError ??
-      ((_shard, err) =>
-        queueMicrotask(() => {
-          throw err;
-        }));
+    const rethrowLater = (err: unknown) =>
+      queueMicrotask(() => {
+        throw err;
+      });
+    const told = options.onError ?? ((_shard: number, err: unknown) => rethrowLater(err));
+    // Note: an onError that throws must not cost the record's other events: its error is rethrown
+    // from a microtask, as an unhandled handler error is.
+    this.onError = (shard, err) => {
+      try {
+        told(shard, err);
+      } catch (e) {
+        rethrowLater(e);
+      }
+    };
     this.finishing = readers.map(() => false);
     this.loops = [];
     const delivered = this.delivered;
@@ -130,7 +141,8 @@ export class EventDispatcher {
       let n: number;
       do {
         const before = delivered[shard];
-        n = this.read(shard, reader, onRecord, batch);
+        // Note: cannot throw: the record handler catches the handler's errors per event.
+        n = reader.read(onRecord, batch);
         budget -= delivered[shard] - before;
       } while (n > 0 && budget > 0);
       if (budget < maxPerTurn) emptySince = -1;
@@ -148,22 +160,6 @@ export class EventDispatcher {
         this.parks[shard]++;
         await reader.waitAsync(this.idleWaitMs);
       }
-    }
-  }
-
-  private read(
-    shard: number,
-    reader: RingReader,
-    onRecord: (type: number, view: DataView, offset: number, length: number) => void,
-    limit: number,
-  ): number {
-    try {
-      return reader.read(onRecord, limit);
-    } catch (err) {
-      // Note: only an `onError` that throws gets here (the record handler catches the handler's
-      // errors per event); the ring consumed that record (and published its position); go on.
-      this.onError(shard, err);
-      return 1;
     }
   }
 }

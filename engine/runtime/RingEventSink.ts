@@ -32,7 +32,7 @@ import { type ShardControl, ShardState } from './ControlBlock.js';
 import { PipelineError } from './PipelineError.js';
 import { EVENT_RECORD } from './RecordTypes.js';
 
-/** Most events one event-ring record holds (8 KiB of payload); fewer when the ring is small. */
+/** Most events one event-ring record holds (8 KiB of payload); fewer on rings under 8 MiB (1/32 of the ring). */
 export const MAX_EVENTS_PER_RECORD = 64;
 
 export class RingEventSink implements EventSink {
@@ -80,7 +80,16 @@ export class RingEventSink implements EventSink {
     this.idle = idle;
     this.control = control;
     this.publishEvery = publishEvery;
-    this.recordEvents = Math.min(MAX_EVENTS_PER_RECORD, Math.floor(ring.maxPayloadLength / EVENT_SIZE));
+    // Note: at most 1/32 of the ring per record, so the padding a full-size claim leaves at the end
+    // of a lap (up to a record) stays small on small rings.
+    this.recordEvents = Math.max(
+      1,
+      Math.min(
+        MAX_EVENTS_PER_RECORD,
+        Math.floor(ring.maxPayloadLength / EVENT_SIZE),
+        Math.floor(ring.capacity / 32 / EVENT_SIZE),
+      ),
+    );
   }
 
   claim(): number {

@@ -124,7 +124,14 @@ t.test(
           used += (8 + lengths[i] + 7) & ~7;
         }
         const seen: number[] = [];
-        ring.reader(0).read((_type, _view, _offset, length) => seen.push(length), 10);
+        let badBytes = 0;
+        ring.reader(0).read((_type, view, offset, length) => {
+          const i = seen.length;
+          for (let b = 0; b < length; b++)
+            if (view.getUint8(offset + b) !== ((i * 13 + b) & 0xff)) badBytes++;
+          seen.push(length);
+        }, 10);
+        if (badBytes > 0) t.fail(`start ${start} round ${round}: ${badBytes} payload bytes differ`);
         const after = ring.producerPosition();
         // Note: a record that did not fit before the end follows a padding record (not counted here).
         const moved = (after - before) | 0;

@@ -78,7 +78,7 @@ function checkShard(
 }
 
 t.test('two shards: byte-identical to in-process engines; graceful stop drains everything', async (t) => {
-  const stream = generateStream(20240601, 12_000, SHARDS, symbols);
+  const stream = generateStream(20240601, 24_000, SHARDS, symbols);
   const c = new EventCollector(SHARDS);
   const p = await start(c, { idle: 'backoff' });
   t.equal(p.shardOf(3), 1, 'symbol 3 -> shard 3 % 2');
@@ -88,9 +88,9 @@ t.test('two shards: byte-identical to in-process engines; graceful stop drains e
   });
   t.throws(() => p.claimCommand(-1), { message: /shard must be an integer 0..1, got -1/ });
   t.ok(p.health().healthy);
-  // The first half paced (waiting while a ring is full), the second, once the rings are empty, in
-  // one synchronous burst (~3k commands, ~0.3 MiB per shard) into the 1 MiB rings, so commands are
-  // still queued when stop() begins.
+  // The first quarter paced (waiting while a ring is full), the rest, once the rings are empty, in
+  // one synchronous burst (~9k commands, ~0.9 MiB per shard) into the 1 MiB rings, so commands are
+  // still queued when stop() begins (3k per shard were sometimes all processed by then).
   const half = 6_000;
   await submitAll(p, { ...stream, count: half });
   while (p.health().shards.some((s) => s.inboundUsedBytes > 0)) await turn();
@@ -126,70 +126,77 @@ t.test('two shards: byte-identical to in-process engines; graceful stop drains e
   }
 });
 
-t.test(
-  'BusySpin, 1 KiB command ring, 2 KiB event ring, slow consumer: BUSY counted, nothing dropped',
-  async (t) => {
-    const stream = generateStream(99, 4_000, 1, symbols);
-    const c = new EventCollector(1);
-    c.slowNs = 3_000;
-    const p = await start(c, { shards: 1, idle: 'spin', commandRingBytes: 1024, eventRingBytes: 2048 });
-    const accepted: number[] = [];
-    let rejected = 0;
-    // 1. A synchronous burst: the main thread never yields (nor drains events), so the 9-command ring
-    // overflows and the shard waits on its full event ring.
-    const burst = 2_000;
-    for (let i = 0; i < burst; i++) {
-      const r = p.submit(0, stream.bytes, i * COMMAND_SIZE);
-      if (r === OK) accepted.push(i);
-      else if (r === BACK_PRESSURED) rejected++;
-      else t.fail(`unexpected ${r}`);
-    }
-    t.ok(rejected > 0 && accepted.length > 0, `burst: accepted ${accepted.length}, rejected ${rejected}`);
-    // 2. Paced: everything goes in (retrying while full), the slow consumer keeps the event ring full.
-    const rest = { ...stream, count: stream.count - burst };
-    let maxUsed = 0;
-    const retries = await submitAll(p, {
-      ...rest,
-      bytes: stream.bytes.subarray(burst * COMMAND_SIZE),
-      shardOf: stream.shardOf.subarray(burst),
-    });
-    for (let i = burst; i < stream.count; i++) accepted.push(i);
-    for (let i = 0; i < 20; i++) {
-      maxUsed = Math.max(maxUsed, p.health().shards[0].outboundUsedBytes);
-      await turn();
-    }
-    // 3. The zero-copy path reports a full ring the same way.
-    let claimed = 0;
-    for (;;) {
-      const at = p.claimCommand(0);
-      if (at === BACK_PRESSURED) {
-        rejected++;
-        break;
+// Note: a 2 KiB event ring holds one event per record, a 32 KiB one runs of up to 8 (RingEventSink).
+// The command ring must hold more commands than the event ring has room for events, or it never fills.
+for (const [commandRingBytes, eventRingBytes] of [
+  [1024, 2048],
+  [16_384, 32_768],
+]) {
+  t.test(
+    `BusySpin, ${commandRingBytes / 1024} KiB command ring, ${eventRingBytes / 1024} KiB event ring, slow consumer: BUSY counted, nothing dropped`,
+    async (t) => {
+      const stream = generateStream(99, 4_000, 1, symbols);
+      const c = new EventCollector(1);
+      c.slowNs = 3_000;
+      const p = await start(c, { shards: 1, idle: 'spin', commandRingBytes, eventRingBytes });
+      const accepted: number[] = [];
+      let rejected = 0;
+      // 1. A synchronous burst: the main thread never yields (nor drains events), so the command ring
+      // overflows and the shard waits on its full event ring.
+      const burst = 2_000;
+      for (let i = 0; i < burst; i++) {
+        const r = p.submit(0, stream.bytes, i * COMMAND_SIZE);
+        if (r === OK) accepted.push(i);
+        else if (r === BACK_PRESSURED) rejected++;
+        else t.fail(`unexpected ${r}`);
       }
-      t.ok(at >= 8 && at + COMMAND_SIZE <= p.commandView(0).byteLength, 'offset inside the command view');
-      const v = p.commandView(0);
-      for (let b = 0; b < COMMAND_SIZE; b++) v.setUint8(at + b, 0); // a claim holds stale bytes
-      v.setUint8(at, 99); // an unknown command type: the engine answers REJECTED(UNKNOWN_COMMAND)
-      p.commitCommand(0);
-      claimed++;
-    }
-    const busy = p.health().shards[0].busyRejects;
-    await p.stop();
-    const h = p.health().shards[0];
-    t.equal(busy, rejected + retries, 'busyRejects counts every BACK_PRESSURED');
-    const want = expectedEvents(0, 1, symbols, stream, accepted);
-    const got = c.bytes(0);
-    t.equal(
-      firstDifference(got.subarray(0, want.length), want),
-      -1,
-      `accepted commands: ${want.length / 128} events, same bytes`,
-    );
-    t.equal(got.length - want.length, claimed * 128, 'then one REJECTED per claimed unknown command');
-    t.ok(h.outboundWaits > 0, `the shard waited for event ring space ${h.outboundWaits} times`);
-    t.ok(maxUsed <= 2048, `outbound backlog never above the ring (max ${maxUsed})`);
-    t.equal(h.commands, accepted.length + claimed + symbols.length, 'every accepted command processed');
-  },
-);
+      t.ok(rejected > 0 && accepted.length > 0, `burst: accepted ${accepted.length}, rejected ${rejected}`);
+      // 2. Paced: everything goes in (retrying while full), the slow consumer keeps the event ring full.
+      const rest = { ...stream, count: stream.count - burst };
+      let maxUsed = 0;
+      const retries = await submitAll(p, {
+        ...rest,
+        bytes: stream.bytes.subarray(burst * COMMAND_SIZE),
+        shardOf: stream.shardOf.subarray(burst),
+      });
+      for (let i = burst; i < stream.count; i++) accepted.push(i);
+      for (let i = 0; i < 20; i++) {
+        maxUsed = Math.max(maxUsed, p.health().shards[0].outboundUsedBytes);
+        await turn();
+      }
+      // 3. The zero-copy path reports a full ring the same way.
+      let claimed = 0;
+      for (;;) {
+        const at = p.claimCommand(0);
+        if (at === BACK_PRESSURED) {
+          rejected++;
+          break;
+        }
+        t.ok(at >= 8 && at + COMMAND_SIZE <= p.commandView(0).byteLength, 'offset inside the command view');
+        const v = p.commandView(0);
+        for (let b = 0; b < COMMAND_SIZE; b++) v.setUint8(at + b, 0); // a claim holds stale bytes
+        v.setUint8(at, 99); // an unknown command type: the engine answers REJECTED(UNKNOWN_COMMAND)
+        p.commitCommand(0);
+        claimed++;
+      }
+      const busy = p.health().shards[0].busyRejects;
+      await p.stop();
+      const h = p.health().shards[0];
+      t.equal(busy, rejected + retries, 'busyRejects counts every BACK_PRESSURED');
+      const want = expectedEvents(0, 1, symbols, stream, accepted);
+      const got = c.bytes(0);
+      t.equal(
+        firstDifference(got.subarray(0, want.length), want),
+        -1,
+        `accepted commands: ${want.length / 128} events, same bytes`,
+      );
+      t.equal(got.length - want.length, claimed * 128, 'then one REJECTED per claimed unknown command');
+      t.ok(h.outboundWaits > 0, `the shard waited for event ring space ${h.outboundWaits} times`);
+      t.ok(maxUsed <= eventRingBytes, `outbound backlog never above the ring (max ${maxUsed})`);
+      t.equal(h.commands, accepted.length + claimed + symbols.length, 'every accepted command processed');
+    },
+  );
+}
 
 t.test('a symbol the engine refuses fails start-up with its name and reason', async (t) => {
   const bad = { ...testSymbols(1)[0], minQtyLots: 0 };

@@ -116,7 +116,7 @@ t.test('publishEvery bounds what waits: publishEvery 1 publishes every command',
 t.test(
   'a record is shortened to what was written; short of room for a full one, one-event records',
   async (t) => {
-    const capacity = 16_384; // records of up to 15 events: a full claim needs 8 + 15 * 128 bytes (+ 8)
+    const capacity = 65_536; // records of up to 16 events (1/32 of the ring): a full claim needs 8 + 16 * 128 bytes (+ 8)
     const ring = Ring.create(capacity);
     const sink = new RingEventSink(ring, new BusySpin(), undefined, 1);
     let seq = 0;
@@ -131,7 +131,7 @@ t.test(
       'one 3-event record; the rest of its claim given back',
     );
     const free = () => capacity - ring.producerPosition();
-    while (free() >= 8 + 15 * EVENT_SIZE + 8) command(1);
+    while (free() >= 8 + 16 * EVENT_SIZE + 8) command(1);
     let fallback = 0;
     while (free() >= 8 + EVENT_SIZE + 8) {
       command(1);
@@ -154,26 +154,58 @@ t.test(
   },
 );
 
-t.test('salvage after a throw publishes what the engine emitted', async (t) => {
-  const ring = Ring.create(4096);
-  const sink = new RingEventSink(ring, new BusySpin());
-  sink.claim();
-  sink.commit();
-  sink.claim();
-  t.equal(ring.reader(0).hasData(), false);
-  sink.salvage();
-  const types: number[] = [];
-  ring.reader(0).read((type) => types.push(type), 10);
-  t.same(types, [EVENT_RECORD], 'the completed event is published, the open claim dropped');
-  sink.claim();
-  sink.commit();
-  sink.salvage();
-  t.equal(
-    ring.reader(0).read(() => {}, 10),
-    1,
-    'without an open claim it flushes',
-  );
-});
+t.test(
+  'salvage after a throw publishes what the engine emitted, not the latest (half-written) event',
+  async (t) => {
+    const ring = Ring.create(16_384); // records of up to 4 events (1/32 of the ring)
+    const reader = ring.reader(0);
+    const sink = new RingEventSink(ring, new BusySpin());
+    const records = () => {
+      const got: { type: number; seqs: number[] }[] = [];
+      reader.read((type, v, offset, length) => {
+        const seqs: number[] = [];
+        for (let o = offset; o < offset + length; o += EVENT_SIZE) seqs.push(v.getFloat64(o + E.SEQ, true));
+        got.push({ type, seqs });
+      }, 10);
+      return got;
+    };
+    const event = (seq: number) => sink.view.setFloat64(sink.claim() + E.SEQ, seq, true);
+    // A completed command, then a failing one that claimed an event: both share the open record.
+    event(1);
+    sink.commit();
+    event(2);
+    t.equal(reader.hasData(), false);
+    sink.salvage();
+    t.same(
+      records(),
+      [{ type: EVENT_RECORD, seqs: [1] }],
+      'the completed event is published, the open one dropped',
+    );
+    // Without an open claim, salvage flushes everything.
+    event(3);
+    sink.commit();
+    sink.salvage();
+    t.same(records(), [{ type: EVENT_RECORD, seqs: [3] }], 'without an open claim it flushes');
+    // A failing command whose only event opened a new record: the record is given up (padding), and
+    // what was staged before it is published.
+    event(4);
+    sink.commit();
+    sink.flush();
+    for (let seq = 5; seq <= 8; seq++) event(seq); // the record [5 .. 8] is full:
+    sink.commit();
+    event(9); // so this claim stages it and opens another
+    sink.salvage();
+    t.same(
+      records(),
+      [
+        { type: EVENT_RECORD, seqs: [4] },
+        { type: EVENT_RECORD, seqs: [5, 6, 7, 8] },
+      ],
+      'staged records published; the record holding only the dropped event given up',
+    );
+    t.equal(ring.producerPosition(), reader.consumed, 'nothing left behind the padding');
+  },
+);
 
 t.test('bad construction is refused with the value', async (t) => {
   t.throws(() => new RingEventSink(Ring.create(1024), new BusySpin()), {
