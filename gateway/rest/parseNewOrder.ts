@@ -90,7 +90,7 @@ function parse(body: unknown, symbols: SymbolDirectory): ParsedOrder {
     throw new Invalid(
       'symbol',
       'UNKNOWN_SYMBOL',
-      `unknown symbol ${JSON.stringify(symbolRef)} (known: ${symbols.names().join(', ')})`,
+      `unknown symbol ${show(symbolRef)} (known: ${symbols.names().join(', ')})`,
     );
   }
   f.symbolId = symbol.id;
@@ -155,7 +155,7 @@ function parse(body: unknown, symbols: SymbolDirectory): ParsedOrder {
       throw new Invalid(
         'post_only',
         'INVALID_FLAGS',
-        `post_only must be true or false, got ${JSON.stringify(b.post_only)}`,
+        `post_only must be true or false, got ${show(b.post_only)}`,
       );
     }
     if (b.post_only) f.flags = OrderFlags.POST_ONLY;
@@ -176,14 +176,25 @@ function parse(body: unknown, symbols: SymbolDirectory): ParsedOrder {
   return { ok: true, fields: f, symbol };
 }
 
+/**
+ * A request value for an error message: its JSON, or a stand-in when JSON.stringify throws (a value
+ * nested thousands deep, which JSON.parse accepts, overflows its recursion: a 500 otherwise).
+ */
+function show(v: unknown): string {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return Array.isArray(v) ? '[...]' : '{...}';
+  }
+}
+
 function present(v: unknown): boolean {
   return v !== undefined && v !== null;
 }
 
 function text(b: Record<string, unknown>, field: string, code: keyof typeof Reason): string {
   const v = b[field];
-  if (typeof v !== 'string')
-    throw new Invalid(field, code, `${field} must be a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string') throw new Invalid(field, code, `${field} must be a string, got ${show(v)}`);
   return v;
 }
 
@@ -227,7 +238,7 @@ function amount(
     throw new Invalid(
       field,
       code,
-      `${field} must be a decimal string such as "1.5" (numbers only when integers), got ${JSON.stringify(v)}`,
+      `${field} must be a decimal string such as "1.5" (numbers only when integers), got ${show(v)}`,
     );
   }
   let units: number;
@@ -257,7 +268,7 @@ function clientOrderId(v: unknown): number {
     throw new Invalid(
       'client_order_id',
       'INVALID_CLIENT_ORDER_ID',
-      `client_order_id must be an integer 1..${MAX_SAFE}, got ${JSON.stringify(v)}`,
+      `client_order_id must be an integer 1..${MAX_SAFE}, got ${show(v)}`,
     );
   }
   return n;
@@ -271,7 +282,7 @@ function expireTime(b: Record<string, unknown>): number {
       throw new Invalid(
         'expire_time_us',
         'INVALID_EXPIRE_TIME',
-        `expire_time_us must be integer microseconds since the epoch, got ${JSON.stringify(v)}`,
+        `expire_time_us must be integer microseconds since the epoch, got ${show(v)}`,
       );
     }
     return v;
@@ -285,7 +296,7 @@ function expireTime(b: Record<string, unknown>): number {
     throw new Invalid(
       'expire_time',
       'INVALID_EXPIRE_TIME',
-      `expire_time must be an ISO 8601 date-time or integer milliseconds since the epoch, got ${JSON.stringify(v)}`,
+      `expire_time must be an ISO 8601 date-time or integer milliseconds since the epoch, got ${show(v)}`,
     );
   }
   return ms * 1000;
