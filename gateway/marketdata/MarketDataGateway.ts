@@ -36,6 +36,8 @@ import { MdReason, mdReasonText } from './MdReason.js';
 export const MARKET_DATA_PATH = '/api/v1/ws/market';
 const MAX_PAYLOAD = 64 * 1024;
 const CLOSE_GOING_AWAY = 1001;
+/** uWS WebSocket.send() result: not queued, the connection is past maxBackpressure. */
+const SEND_DROPPED = 2;
 
 export interface MarketDataOptions {
   /** Hard per-connection bound of queued bytes (uWS maxBackpressure, closes past it). Default 1 MiB. */
@@ -56,7 +58,8 @@ export class MdSession {
   readonly id: number;
   /** symbolId -> channel bits held. */
   readonly subs = new Map<number, number>();
-  /** Trades-from seq asked per symbol, kept for a resync. */
+  /** Trades-from seq asked per symbol while resyncing, kept for the resync (replayed then). */
+  readonly tradesFrom = new Map<number, number>();
   conflate = false;
   resyncing = false;
   open = true;
@@ -191,6 +194,7 @@ export class MarketDataGateway {
         s.open = false;
         s.ws = undefined;
         s.subs.clear();
+        s.tradesFrom.clear();
         this.sessions.delete(s);
         // uWS unsubscribed the connection from every topic.
         this.hub.topicsChanged();
@@ -199,6 +203,7 @@ export class MarketDataGateway {
   }
 
   private frame(s: MdSession, bytes: Uint8Array, isBinary: boolean): void {
+    if (!s.open) return; // past its hard bound (see send): frames already read are not served
     const rc = isBinary ? this.verifier.verify(bytes) : VerifyResult.BAD_FILE_IDENTIFIER;
     if (rc !== VerifyResult.OK) {
       this.send(s, this.encoder.error(rc, verifyReasonUtf8(rc)));
@@ -254,7 +259,11 @@ export class MarketDataGateway {
     if (conflate !== 0) s.conflate = true;
     const added = channels & ~held;
     s.subs.set(symbolId, held | channels);
-    if (s.resyncing) return; // snapshots follow with the resync
+    if (s.resyncing) {
+      // Snapshots follow with the resync, and so does the trades replay asked for (not lost).
+      if ((added & ChannelBit.TRADES) !== 0 && tradesFrom > 0) s.tradesFrom.set(symbolId, tradesFrom);
+      return;
+    }
     this.start(s, feed, added, held === 0, tradesFrom);
   }
 
@@ -322,6 +331,7 @@ export class MarketDataGateway {
     const ws = s.ws;
     if (ws === undefined) return;
     for (let i = 0; i < 5; i++) if ((drop & (1 << i)) !== 0) this.unsubscribeFrom(ws, feed.topics[i]);
+    if ((left & ChannelBit.TRADES) === 0) s.tradesFrom.delete(feed.id);
     if (left === 0) {
       s.subs.delete(feed.id);
       this.unsubscribeFrom(ws, feed.topics[5]);
@@ -364,8 +374,9 @@ export class MarketDataGateway {
     this.error(s, MdReason.RESYNCED);
     for (const [id, bits] of s.subs) {
       const feed = this.hub.feed(id);
-      if (feed !== undefined) this.start(s, feed, bits, true, 0);
+      if (feed !== undefined) this.start(s, feed, bits, true, s.tradesFrom.get(id) ?? 0);
     }
+    s.tradesFrom.clear();
   }
 
   private tick(): void {
@@ -391,7 +402,10 @@ export class MarketDataGateway {
 
   private send(s: MdSession, frame: Uint8Array): void {
     if (!s.open || s.ws === undefined) return;
-    s.ws.send(frame, true);
+    // Note: DROPPED = past maxBackpressure; uWS closes the connection (closeOnBackpressureLimit) but
+    // not at once: stop serving it now, or one read of amplifying Batches (snapshots, replays) keeps
+    // the main thread encoding frames that are all dropped.
+    if (s.ws.send(frame, true) === SEND_DROPPED) s.open = false;
   }
 }
 
