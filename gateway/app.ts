@@ -158,6 +158,7 @@ export class Gateway {
           subscriptions: st.subscriptions,
           dropped: st.dropped,
           resynced: st.resynced,
+          closedAtBound: st.closedAtBound,
           published: this.marketData.hub.published,
         };
       },

@@ -76,6 +76,8 @@ export interface MarketDataStats {
   subscriptions: number;
   dropped: number;
   resynced: number;
+  /** Connections that passed the hard bound (a send dropped by uWS, which then closes them). */
+  closedAtBound: number;
   /** Largest queued byte count seen by a scan (bounded by maxBackpressureBytes). */
   maxBufferedSeen: number;
 }
@@ -106,6 +108,7 @@ export class MarketDataGateway {
     subscriptions: 0,
     dropped: 0,
     resynced: 0,
+    closedAtBound: 0,
     maxBufferedSeen: 0,
   };
 
@@ -405,7 +408,11 @@ export class MarketDataGateway {
     // Note: DROPPED = past maxBackpressure; uWS closes the connection (closeOnBackpressureLimit) but
     // not at once: stop serving it now, or one read of amplifying Batches (snapshots, replays) keeps
     // the main thread encoding frames that are all dropped.
-    if (s.ws.send(frame, true) === SEND_DROPPED) s.open = false;
+    if (s.ws.send(frame, true) === SEND_DROPPED) {
+      s.open = false;
+      this.stats.closedAtBound++;
+      this.log.warn({ session: s.id }, 'market-data connection past its hard bound: closed');
+    }
   }
 }
 

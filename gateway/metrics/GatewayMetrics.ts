@@ -58,6 +58,7 @@ export interface MetricsSources {
     subscriptions: number;
     dropped: number;
     resynced: number;
+    closedAtBound: number;
     published: number;
   };
 }
@@ -252,13 +253,14 @@ export class GatewayMetrics implements HttpObserver {
     });
     new Gauge({
       name: 'exchange_md_slow_subscribers_total',
-      help: 'Market-data subscribers past the backpressure policy threshold, by action (dropped, resynced).',
+      help: 'Market-data subscribers past the backpressure policy threshold, by action (dropped, resynced; closed_at_bound: past the hard bound before the policy acted).',
       labelNames: ['action'],
       registers,
       collect() {
         const md = sources().marketData?.();
         this.set({ action: 'dropped' }, md?.dropped ?? 0);
         this.set({ action: 'resynced' }, md?.resynced ?? 0);
+        this.set({ action: 'closed_at_bound' }, md?.closedAtBound ?? 0);
       },
     });
     new Gauge({

@@ -1418,6 +1418,7 @@ t.test('regression: a connection past its hard bound is not served any more', as
     encoder.addSubscribe(BTC, ALL, 0, feed.trades.oldestSeq);
   }
   const amplify = encoder.endBatch().slice();
+  const closedAtBound = ex.gateway.marketData.statistics.closedAtBound;
   const c = await Conn.open();
   c.ws.pause();
   for (let i = 0; i < 16; i++) c.ws.send(amplify);
@@ -1425,6 +1426,13 @@ t.test('regression: a connection past its hard bound is not served any more', as
   c.ws.resume();
   await until(() => c.close !== undefined, 'the client sees the close', 10_000);
   t.equal(c.sends[2], 1, 'one frame dropped at the bound, then nothing more was encoded for it');
+  t.equal(ex.gateway.marketData.statistics.closedAtBound, closedAtBound + 1, 'counted (closed_at_bound)');
+  const metrics = await (await fetch(`${ex.httpUrl}/metrics`)).text();
+  t.match(
+    metrics,
+    `exchange_md_slow_subscribers_total{action="closed_at_bound"} ${closedAtBound + 1}`,
+    'and exported in /metrics',
+  );
   await released(t, 'regression');
 });
 
