@@ -19,6 +19,7 @@ import { CANDLE_INTERVALS, CandleOutcome, type CandlePool } from '../marketdata/
 import type { MarketDataHub, SymbolFeed } from '../marketdata/MarketDataHub.js';
 import { DecimalFormat } from './DecimalFormat.js';
 import type { SymbolDirectory } from './SymbolDirectory.js';
+import { show } from './showValue.js';
 
 export const BOOK_PATH = '/api/v1/book/:symbol';
 export const TRADES_PATH = '/api/v1/trades/:symbol';
@@ -188,7 +189,7 @@ export class MarketDataApi {
 }
 
 function unknownSymbol(req: HttpRequestInfo): Reply {
-  return errorReply(404, 'UNKNOWN_SYMBOL', `unknown symbol ${JSON.stringify(req.params[0] ?? '')}`);
+  return errorReply(404, 'UNKNOWN_SYMBOL', `unknown symbol ${show(req.params[0] ?? '')}`);
 }
 
 function badParam(name: string, expected: string): Reply {

@@ -35,6 +35,7 @@ import { MAX_SAFE_INTEGER_STRING_LENGTH, parseOrderIdText } from './ids.js';
 import { fillJson, orderJson } from './orderJson.js';
 import { parseNewOrder } from './parseNewOrder.js';
 import type { SymbolDirectory } from './SymbolDirectory.js';
+import { show } from './showValue.js';
 
 export const ORDERS_PATH = '/api/v1/orders';
 /** The seed's documented aliases. */
@@ -344,7 +345,7 @@ function historyCursor(cursor: string | null): string | undefined | Reply {
 
 function notFound(idText: string): Reply {
   const shown = idText.length > MAX_SAFE_INTEGER_STRING_LENGTH ? `${idText.slice(0, 16)}...` : idText;
-  return errorReply(404, 'ORDER_NOT_FOUND', `no order ${JSON.stringify(shown)}`, {
+  return errorReply(404, 'ORDER_NOT_FOUND', `no order ${show(shown)}`, {
     reason: Reason.ORDER_NOT_FOUND,
   });
 }
@@ -358,14 +359,9 @@ function notOpen(r: OrderRecord): Reply {
 }
 
 function badQuery(name: string, value: string, expected: string): Reply {
-  return errorReply(
-    400,
-    'INVALID_QUERY',
-    `query parameter ${name}=${JSON.stringify(value)}: expected ${expected}`,
-    {
-      field: name,
-    },
-  );
+  return errorReply(400, 'INVALID_QUERY', `query parameter ${name}=${show(value)}: expected ${expected}`, {
+    field: name,
+  });
 }
 
 /** The integer value of a query parameter; `fallback` when absent, -1 when invalid. */

@@ -42,6 +42,7 @@ import type { SymbolSpec } from '../symbols/SymbolTable.js';
 import type { DecimalFormat } from './DecimalFormat.js';
 import { symbolFormat } from './orderJson.js';
 import type { SymbolDirectory } from './SymbolDirectory.js';
+import { show } from './showValue.js';
 
 export interface ValidationError {
   /** Error code: the engine reason name when one fits (INVALID_PRICE, ...), else INVALID_REQUEST. */
@@ -123,7 +124,7 @@ function parse(body: unknown, symbols: SymbolDirectory): ParsedOrder {
     throw new Invalid(
       'stp_mode',
       'INVALID_STP_MODE',
-      `stp_mode ${JSON.stringify(b.stp_mode)} is not one of ${STP_MODE_WORDS.join(', ')}`,
+      `stp_mode ${show(b.stp_mode)} is not one of ${STP_MODE_WORDS.join(', ')}`,
     );
   }
   f.stpMode = stp;
@@ -176,18 +177,6 @@ function parse(body: unknown, symbols: SymbolDirectory): ParsedOrder {
   return { ok: true, fields: f, symbol };
 }
 
-/**
- * A request value for an error message: its JSON, or a stand-in when JSON.stringify throws (a value
- * nested thousands deep, which JSON.parse accepts, overflows its recursion: a 500 otherwise).
- */
-function show(v: unknown): string {
-  try {
-    return JSON.stringify(v);
-  } catch {
-    return Array.isArray(v) ? '[...]' : '{...}';
-  }
-}
-
 function present(v: unknown): boolean {
   return v !== undefined && v !== null;
 }
@@ -211,8 +200,7 @@ function word(
     throw new Invalid(field, code, `${field} is required (${words.join(' or ')})`);
   }
   const v = parseWord(text(b, field, code));
-  if (v === 0)
-    throw new Invalid(field, code, `${field} ${JSON.stringify(b[field])} is not one of ${words.join(', ')}`);
+  if (v === 0) throw new Invalid(field, code, `${field} ${show(b[field])} is not one of ${words.join(', ')}`);
   return v;
 }
 
@@ -250,12 +238,12 @@ function amount(
       throw new Invalid(
         field,
         code,
-        `${field} ${JSON.stringify(s)} is not a multiple of the ${incrementName} ${format.increment} of ${symbol.name}`,
+        `${field} ${show(s)} is not a multiple of the ${incrementName} ${format.increment} of ${symbol.name}`,
       );
     }
-    throw new Invalid(field, code, `${field} ${JSON.stringify(s)}: ${err.message}`);
+    throw new Invalid(field, code, `${field} ${show(s)}: ${err.message}`);
   }
-  if (units <= 0) throw new Invalid(field, code, `${field} must be greater than 0, got ${JSON.stringify(s)}`);
+  if (units <= 0) throw new Invalid(field, code, `${field} must be greater than 0, got ${show(s)}`);
   return units;
 }
 
@@ -292,11 +280,18 @@ function expireTime(b: Record<string, unknown>): number {
   let ms = Number.NaN;
   if (typeof v === 'number' && Number.isSafeInteger(v)) ms = v;
   else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) ms = Date.parse(v);
-  if (!Number.isSafeInteger(ms) || ms < 1 || ms * 1000 > MAX_SAFE) {
+  if (!Number.isSafeInteger(ms) || ms < 1) {
     throw new Invalid(
       'expire_time',
       'INVALID_EXPIRE_TIME',
       `expire_time must be an ISO 8601 date-time or integer milliseconds since the epoch, got ${show(v)}`,
+    );
+  }
+  if (ms * 1000 > MAX_SAFE) {
+    throw new Invalid(
+      'expire_time',
+      'INVALID_EXPIRE_TIME',
+      `expire_time is past the engine's range (at most ${new Date(Math.floor(MAX_SAFE / 1000)).toISOString()}), got ${show(v)}`,
     );
   }
   return ms * 1000;

@@ -134,7 +134,19 @@ t.test('every invalid field gives a 400-style error naming the field and the val
   });
   t.match(err({ ...base, expire_time: 'tomorrow' }), { code: 'INVALID_EXPIRE_TIME' });
   t.match(err({ ...base, expire_time_us: -1 }), { code: 'INVALID_EXPIRE_TIME' });
+  t.match(err({ ...base, expire_time: '9999-12-31T00:00:00Z' }), {
+    code: 'INVALID_EXPIRE_TIME',
+    message:
+      'expire_time is past the engine\'s range (at most 2255-06-05T23:47:34.740Z), got "9999-12-31T00:00:00Z"',
+  });
   t.match(err({ ...base, display_quantity: '0.00001' }), { code: 'INVALID_DISPLAY_QTY' });
+  // A bad value is echoed, cut to 80 characters.
+  const long = err({ ...base, side: 'x'.repeat(10_000) });
+  t.match(long, {
+    code: 'INVALID_SIDE',
+    message: /^side "x{79}\.\.\. \(10002 characters\) is not one of Buy, Sell$/,
+  });
+  t.ok(long.message.length < 300, `message of ${long.message.length} characters`);
 });
 
 t.test('vocabulary and symbol directory', async (t) => {
