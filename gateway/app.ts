@@ -159,6 +159,7 @@ export class Gateway {
           dropped: st.dropped,
           resynced: st.resynced,
           closedAtBound: st.closedAtBound,
+          rateLimited: st.rateLimited,
           published: this.marketData.hub.published,
         };
       },

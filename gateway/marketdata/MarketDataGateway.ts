@@ -29,6 +29,7 @@ import { ChannelSeqColumns, GatewayEncoder } from '../../schema/codec/gateway-en
 import { Body } from '../../schema/generated/exchange/v1/body.js';
 import { Direction, FrameVerifier, VerifyResult, verifyReasonUtf8 } from '../../schema/verify.js';
 import type { Logger } from '../logger.js';
+import { TokenBucket } from '../ws/TokenBucket.js';
 import { MarketDataError } from './MarketDataError.js';
 import { ALL_CHANNELS, ChannelBit, type MarketDataHub, type SymbolFeed } from './MarketDataHub.js';
 import { MdReason, mdReasonText } from './MdReason.js';
@@ -52,10 +53,20 @@ export interface MarketDataOptions {
   readonly idleTimeoutS?: number;
   /** Symbols one connection may hold at once. Default 1024. */
   readonly maxSymbolsPerConnection?: number;
+  /**
+   * Subscribe requests (each Subscribe of a Batch counts; Unsubscribe is free) per second per
+   * connection, refilled continuously; one past it is refused with RATE_LIMITED (705). 0 = no limit.
+   * Default 100.
+   */
+  readonly requestRate?: number;
+  /** Subscribe requests a connection may send at once (the bucket's size). Default 2 x maxSymbolsPerConnection. */
+  readonly requestBurst?: number;
 }
 
 export class MdSession {
   readonly id: number;
+  /** Subscribe requests allowed (MarketDataOptions.requestRate). */
+  readonly bucket: TokenBucket;
   /** symbolId -> channel bits held. */
   readonly subs = new Map<number, number>();
   /** Trades-from seq asked per symbol while resyncing, kept for the resync (replayed then). */
@@ -65,8 +76,9 @@ export class MdSession {
   open = true;
   ws: WebSocket<MdSession> | undefined = undefined;
 
-  constructor(id: number) {
+  constructor(id: number, bucket: TokenBucket) {
     this.id = id;
+    this.bucket = bucket;
   }
 }
 
@@ -76,6 +88,8 @@ export interface MarketDataStats {
   subscriptions: number;
   dropped: number;
   resynced: number;
+  /** Requests refused with RATE_LIMITED. */
+  rateLimited: number;
   /** Connections that passed the hard bound (a send dropped by uWS, which then closes them). */
   closedAtBound: number;
   /** Largest queued byte count seen by a scan (bounded by maxBackpressureBytes). */
@@ -92,6 +106,8 @@ export class MarketDataGateway {
   private readonly checkIntervalMs: number;
   private readonly idleTimeoutS: number;
   private readonly maxSymbols: number;
+  private readonly requestRate: number;
+  private readonly requestBurst: number;
   private readonly sessions = new Set<MdSession>();
   private readonly verifier = new FrameVerifier(Direction.ClientToGateway);
   private readonly message = new MessageReader();
@@ -108,6 +124,7 @@ export class MarketDataGateway {
     subscriptions: 0,
     dropped: 0,
     resynced: 0,
+    rateLimited: 0,
     closedAtBound: 0,
     maxBufferedSeen: 0,
   };
@@ -122,6 +139,14 @@ export class MarketDataGateway {
     this.checkIntervalMs = options.checkIntervalMs ?? 20;
     this.idleTimeoutS = options.idleTimeoutS ?? 60;
     this.maxSymbols = options.maxSymbolsPerConnection ?? 1024;
+    this.requestRate = options.requestRate ?? 100;
+    this.requestBurst = options.requestBurst ?? 2 * this.maxSymbols;
+    if (!Number.isInteger(this.requestRate) || this.requestRate < 0) {
+      throw new MarketDataError(`requestRate must be an integer >= 0, got ${this.requestRate}`);
+    }
+    if (!Number.isInteger(this.requestBurst) || this.requestBurst < 1) {
+      throw new MarketDataError(`requestBurst must be an integer >= 1, got ${this.requestBurst}`);
+    }
     if (!Number.isInteger(this.maxBackpressureBytes) || this.maxBackpressureBytes < MAX_PAYLOAD) {
       throw new MarketDataError(
         `maxBackpressureBytes must be an integer >= ${MAX_PAYLOAD}, got ${this.maxBackpressureBytes}`,
@@ -180,7 +205,8 @@ export class MarketDataGateway {
         const key = req.getHeader('sec-websocket-key');
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
-        res.upgrade(new MdSession(this.nextId++), key, protocol, extensions, context);
+        const bucket = new TokenBucket(this.requestRate, this.requestBurst, performance.now());
+        res.upgrade(new MdSession(this.nextId++, bucket), key, protocol, extensions, context);
       },
       open: (ws) => {
         const s = ws.getUserData();
@@ -213,14 +239,15 @@ export class MarketDataGateway {
       return;
     }
     const m = this.message.wrap(bytes);
+    s.bucket.refill(performance.now());
     switch (m.bodyType) {
       case Body.Heartbeat:
         return;
       case Body.Subscribe:
-        this.onSubscribe(s, bytes, m.bodyPos);
+        if (this.admit(s)) this.onSubscribe(s, bytes, m.bodyPos);
         return;
       case Body.Unsubscribe:
-        this.onUnsubscribe(s, bytes, m.bodyPos);
+        this.onUnsubscribe(s, bytes, m.bodyPos); // free: it only ever lowers the load
         return;
       case Body.Batch: {
         const b = this.batch.wrap(bytes, m.bodyPos);
@@ -228,15 +255,27 @@ export class MarketDataGateway {
         for (let i = 0; i < n && s.open; i++) {
           const type = b.opType(i);
           const pos = this.batch.opPos(i);
-          if (type === Body.Subscribe) this.onSubscribe(s, bytes, pos);
-          else if (type === Body.Unsubscribe) this.onUnsubscribe(s, bytes, pos);
-          else this.error(s, MdReason.UNSUPPORTED);
+          if (type === Body.Subscribe) {
+            if (this.admit(s)) this.onSubscribe(s, bytes, pos);
+          } else if (type === Body.Unsubscribe) {
+            this.onUnsubscribe(s, bytes, pos);
+          } else {
+            this.error(s, MdReason.UNSUPPORTED);
+          }
         }
         return;
       }
       default:
         this.error(s, MdReason.UNSUPPORTED);
     }
+  }
+
+  /** Takes a request token, or answers RATE_LIMITED (the request is refused, not delayed). */
+  private admit(s: MdSession): boolean {
+    if (s.bucket.take()) return true;
+    this.stats.rateLimited++;
+    this.error(s, MdReason.RATE_LIMITED);
+    return false;
   }
 
   private onSubscribe(s: MdSession, bytes: Uint8Array, pos: number): void {

@@ -14,6 +14,8 @@ export const MdReason = {
   UNSUPPORTED: 703,
   /** More symbols than maxSymbolsPerConnection on one connection. */
   TOO_MANY_SUBSCRIPTIONS: 704,
+  /** A Subscribe past the connection's request rate limit: that request was refused. */
+  RATE_LIMITED: 705,
   /** Not a failure: this conflating subscriber fell behind and was resynchronised with snapshots. */
   RESYNCED: 790,
 } as const;
@@ -24,6 +26,7 @@ const TEXT: Readonly<Record<number, string>> = {
   [MdReason.TRADES_UNAVAILABLE]: 'requested trades are no longer in the recent history',
   [MdReason.UNSUPPORTED]: 'only Subscribe, Unsubscribe and Heartbeat are served on the market-data endpoint',
   [MdReason.TOO_MANY_SUBSCRIPTIONS]: 'too many symbols subscribed on this connection',
+  [MdReason.RATE_LIMITED]: 'request rate limit exceeded: request refused',
   [MdReason.RESYNCED]: 'fell behind: resynchronised with fresh snapshots',
 };
 

@@ -59,6 +59,7 @@ export interface MetricsSources {
     dropped: number;
     resynced: number;
     closedAtBound: number;
+    rateLimited: number;
     published: number;
   };
 }
@@ -249,6 +250,14 @@ export class GatewayMetrics implements HttpObserver {
       registers,
       collect() {
         this.set(sources().marketData?.().subscriptions ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'exchange_md_requests_rate_limited_total',
+      help: 'Market-data Subscribe requests refused with RATE_LIMITED (705).',
+      registers,
+      collect() {
+        this.set(sources().marketData?.().rateLimited ?? 0);
       },
     });
     new Gauge({

@@ -1152,7 +1152,14 @@ function assertOptions(numRuns: number): { seed: number; numRuns: number } {
 }
 
 t.before(async () => {
-  ex = await startMdExchange({ heartbeatMs: 50, tradeHistory: 256, maxSymbolsPerConnection: MAX_SYMBOLS });
+  // Note: no request rate limit here (its bursts model every request as served); slowSubscriber.test.ts
+  // tests the limit.
+  ex = await startMdExchange({
+    heartbeatMs: 50,
+    tradeHistory: 256,
+    maxSymbolsPerConnection: MAX_SYMBOLS,
+    requestRate: 0,
+  });
   sessions = (ex.gateway.marketData as unknown as { sessions: Set<MdSession> }).sessions;
   trader.start(SEED);
   const feed = ex.gateway.marketData.hub.feed(BTC)!;

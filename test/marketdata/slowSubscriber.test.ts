@@ -165,3 +165,52 @@ t.test('unsubscribe releases every topic; errors for bad requests', async (t) =>
   ws.close();
   await until(() => ex.gateway.marketData.statistics.connections === 0, 'closed');
 });
+
+t.test('requests past the rate limit are refused with RATE_LIMITED; the bucket refills', async (t) => {
+  const limited = await startMdExchange({ requestRate: 10, requestBurst: 4 });
+  t.teardown(() => limited.stop());
+  const ws = await RawWebSocket.connect(limited.mdUrl);
+  const verifier = new FrameVerifier(Direction.GatewayToClient);
+  const m = new MessageReader();
+  const err = new ErrorReader();
+  const errors: number[] = [];
+  const bodies: number[] = [];
+  ws.onMessage = (bytes, start, end) => {
+    const f = bytes.subarray(start, end);
+    if (verifier.verify(f) !== VerifyResult.OK) return;
+    const r = m.wrap(f);
+    bodies.push(r.bodyType);
+    if (r.bodyType === Body.Error) errors.push(err.wrap(f, r.bodyPos).code);
+  };
+  const enc = new ClientEncoder();
+  const feed = limited.gateway.marketData.hub.feed(BTC)!;
+  // A burst of 4 Subscribes is admitted, the 5th refused (heartbeats and Unsubscribe are free).
+  ws.send(enc.heartbeat(1, 1));
+  for (const channel of [Channel.Trades, Channel.L2, Channel.Bbo, Channel.Status, Channel.L3])
+    ws.send(enc.subscribe(BTC, channel, 0));
+  ws.send(enc.unsubscribe(BTC, Channel.Trades));
+  await until(
+    () => errors.length >= 1 && limited.gateway.app.numSubscribers(feed.topics[0]) === 0,
+    'the refusal',
+    5_000,
+  );
+  t.same(errors, [MdReason.RATE_LIMITED], 'the 5th Subscribe refused');
+  t.equal(limited.gateway.marketData.statistics.rateLimited, 1, 'counted');
+  t.equal(limited.gateway.app.numSubscribers(feed.topics[3]), 0, 'the refused L3 subscription was not made');
+  t.equal(limited.gateway.app.numSubscribers(feed.topics[1]), 1, 'the admitted ones were');
+  t.equal(
+    limited.gateway.app.numSubscribers(feed.topics[0]),
+    0,
+    'the Unsubscribe was served with the bucket empty',
+  );
+  // 10 per second refill: a Subscribe is admitted again a little later.
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  ws.send(enc.subscribe(BTC, Channel.L3, 0));
+  await until(() => bodies.includes(Body.OrderBookSnapshot), 'the L3 snapshot', 5_000);
+  t.equal(limited.gateway.app.numSubscribers(feed.topics[3]), 1, 'L3 subscribed after the refill');
+  t.equal(errors.length, 1, 'no further refusal');
+  const metrics = await (await fetch(`${limited.httpUrl}/metrics`)).text();
+  t.match(metrics, 'exchange_md_requests_rate_limited_total 1', 'exported in /metrics');
+  ws.close();
+  await until(() => limited.gateway.marketData.statistics.connections === 0, 'closed', 5_000);
+});
