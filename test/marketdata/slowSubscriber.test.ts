@@ -125,8 +125,9 @@ t.test('a conflating subscriber that falls behind is resynchronised with fresh s
   await until(() => hub.statistics.connections === 0, 'released');
 });
 
-t.test('unsubscribe releases every topic; errors for bad requests', async (t) => {
-  const ws = await RawWebSocket.connect(ex.mdUrl);
+/** A raw market-data socket that records every frame's body type and every Error's code. */
+async function rawMd(url: string) {
+  const ws = await RawWebSocket.connect(url);
   const verifier = new FrameVerifier(Direction.GatewayToClient);
   const m = new MessageReader();
   const err = new ErrorReader();
@@ -139,6 +140,11 @@ t.test('unsubscribe releases every topic; errors for bad requests', async (t) =>
     bodies.push(r.bodyType);
     if (r.bodyType === Body.Error) errors.push(err.wrap(f, r.bodyPos).code);
   };
+  return { ws, errors, bodies };
+}
+
+t.test('unsubscribe releases every topic; errors for bad requests', async (t) => {
+  const { ws, errors, bodies } = await rawMd(ex.mdUrl);
   const enc = new ClientEncoder();
   ws.send(enc.subscribe(BTC, 31, 0));
   const feed = ex.gateway.marketData.hub.feed(BTC)!;
@@ -169,19 +175,7 @@ t.test('unsubscribe releases every topic; errors for bad requests', async (t) =>
 t.test('requests past the rate limit are refused with RATE_LIMITED; the bucket refills', async (t) => {
   const limited = await startMdExchange({ requestRate: 10, requestBurst: 4 });
   t.teardown(() => limited.stop());
-  const ws = await RawWebSocket.connect(limited.mdUrl);
-  const verifier = new FrameVerifier(Direction.GatewayToClient);
-  const m = new MessageReader();
-  const err = new ErrorReader();
-  const errors: number[] = [];
-  const bodies: number[] = [];
-  ws.onMessage = (bytes, start, end) => {
-    const f = bytes.subarray(start, end);
-    if (verifier.verify(f) !== VerifyResult.OK) return;
-    const r = m.wrap(f);
-    bodies.push(r.bodyType);
-    if (r.bodyType === Body.Error) errors.push(err.wrap(f, r.bodyPos).code);
-  };
+  const { ws, errors, bodies } = await rawMd(limited.mdUrl);
   const enc = new ClientEncoder();
   const feed = limited.gateway.marketData.hub.feed(BTC)!;
   // A burst of 4 Subscribes is admitted, the 5th refused (heartbeats and Unsubscribe are free).
