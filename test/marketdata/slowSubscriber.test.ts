@@ -173,7 +173,7 @@ t.test('unsubscribe releases every topic; errors for bad requests', async (t) =>
 });
 
 t.test('requests past the rate limit are refused with RATE_LIMITED; the bucket refills', async (t) => {
-  const limited = await startMdExchange({ requestRate: 10, requestBurst: 4 });
+  const limited = await startMdExchange({ requestRate: 1, requestBurst: 4 });
   t.teardown(() => limited.stop());
   const { ws, errors, bodies } = await rawMd(limited.mdUrl);
   const enc = new ClientEncoder();
@@ -197,8 +197,9 @@ t.test('requests past the rate limit are refused with RATE_LIMITED; the bucket r
     0,
     'the Unsubscribe was served with the bucket empty',
   );
-  // 10 per second refill: a Subscribe is admitted again a little later.
-  await new Promise((resolve) => setTimeout(resolve, 250));
+  // 1 per second refill (slow, so a loaded machine cannot refill the bucket mid-burst): a Subscribe is
+  // admitted again a second later.
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
   ws.send(enc.subscribe(BTC, Channel.L3, 0));
   await until(() => bodies.includes(Body.OrderBookSnapshot), 'the L3 snapshot', 5_000);
   t.equal(limited.gateway.app.numSubscribers(feed.topics[3]), 1, 'L3 subscribed after the refill');

@@ -325,11 +325,17 @@ t.test('submit on a ring full of deferred commands publishes them, as claimComma
   const pause = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);
   pause();
   t.equal(processed(), 0, 'the ring is full of deferred commands, none published yet');
+  // Note: the retry right after publishing usually still finds the ring full, but a shard that was
+  // spinning (not parked) can consume them in between: either outcome is right.
   const r = p.submit(0, stream.bytes, 39 * COMMAND_SIZE);
-  t.equal(r, BACK_PRESSURED, 'the ring is still full right after publishing them');
+  t.ok(r === BACK_PRESSURED || r === OK, `submit answered ${r}`);
   pause();
-  t.equal(processed(), 39, 'submit published the deferred commands; the shard processed them');
-  t.equal(p.submit(0, stream.bytes, 39 * COMMAND_SIZE), OK, 'and made room');
+  t.equal(
+    processed(),
+    r === OK ? 40 : 39,
+    'submit published the deferred commands; the shard processed them',
+  );
+  if (r !== OK) t.equal(p.submit(0, stream.bytes, 39 * COMMAND_SIZE), OK, 'and made room');
 });
 
 t.test(
