@@ -60,7 +60,6 @@ export class EventDispatcher {
   private readonly maxPerTurn: number;
   private readonly pollMs: number;
   private readonly idleWaitMs: number;
-  private readonly onError: (shardId: number, err: unknown) => void;
   private readonly finishing: boolean[];
   private loops: Promise<void>[];
 
@@ -79,7 +78,7 @@ export class EventDispatcher {
     const told = options.onError ?? ((_shard: number, err: unknown) => rethrowLater(err));
     // Note: an onError that throws must not cost the record's other events: its error is rethrown
     // from a microtask, as an unhandled handler error is.
-    this.onError = (shard, err) => {
+    const onError = (shard: number, err: unknown) => {
       try {
         told(shard, err);
       } catch (e) {
@@ -89,7 +88,6 @@ export class EventDispatcher {
     this.finishing = readers.map(() => false);
     this.loops = [];
     const delivered = this.delivered;
-    const onError = this.onError;
     this.recordHandlers = readers.map(
       (_, shard) => (_type: number, view: DataView, offset: number, length: number) => {
         for (let at = offset, end = offset + length; at < end; at += EVENT_SIZE) {
@@ -130,13 +128,13 @@ export class EventDispatcher {
     const batch = this.batch;
     const maxPerTurn = this.maxPerTurn;
     const pollMs = this.pollMs;
+    const delivered = this.delivered;
     /** When the ring was first found empty (-1 while records flow). */
     let emptySince = -1;
     for (;;) {
       // Note: read the flag before draining: whatever was published before finish() is visible then,
       // so an empty ring after it means the end.
       const last = this.finishing[shard];
-      const delivered = this.delivered;
       let budget = maxPerTurn;
       let n: number;
       do {

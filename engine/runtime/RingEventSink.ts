@@ -48,7 +48,7 @@ export class RingEventSink implements EventSink {
   private readonly control: ShardControl | undefined;
   /** Events staged and not yet published before this many: `commit()` publishes. */
   private readonly publishEvery: number;
-  /** Events a record is claimed for (MAX_EVENTS_PER_RECORD, or what the ring's largest payload holds). */
+  /** Events a record is claimed for: MAX_EVENTS_PER_RECORD, at most 1/32 of the ring, at least 1. */
   private readonly recordEvents: number;
   /** Payload offset of the open record's first slot. */
   private base = 0;
