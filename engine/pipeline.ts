@@ -251,9 +251,11 @@ export class Pipeline {
   private setupDone: (() => void) | undefined;
   private setupFailed: string | undefined;
   private accepting: boolean;
-  /** holdCommits() .. releaseCommits(): commits only stage; `held[k]` = 1 when shard k has some. */
+  /**
+   * holdCommits() .. releaseCommits(): commits only stage. The held (or deferred) commands of shard k
+   * are its command ring's staged records (`hasStaged`); any publication of that ring sends them too.
+   */
   private holding = false;
-  private readonly held: Uint8Array;
   private readonly deferCommits: boolean;
   private flushScheduled = false;
   /** The end-of-turn publication of deferred commits (deferCommits). */
@@ -338,7 +340,6 @@ export class Pipeline {
     this.alive = new Uint8Array(n).fill(1);
     this.reasons = new Array<string | undefined>(n).fill(undefined);
     this.busyRejects = new Float64Array(n);
-    this.held = new Uint8Array(n);
     this.deferCommits = options.deferCommits === true;
     // Totals and last raw (uint32) values of COMMANDS, EVENTS, OUTBOUND_WAITS, three per shard.
     this.totals = new Float64Array(3 * n);
@@ -401,8 +402,7 @@ export class Pipeline {
    */
   private claimIn(ring: Ring, shard: number): number {
     let at = ring.tryClaim(COMMAND_RECORD, COMMAND_SIZE);
-    if (at === BACK_PRESSURED && this.held[shard] === 1) {
-      this.held[shard] = 0;
+    if (at === BACK_PRESSURED && ring.hasStaged) {
       ring.flush();
       at = ring.tryClaim(COMMAND_RECORD, COMMAND_SIZE);
     }
@@ -429,7 +429,6 @@ export class Pipeline {
       return;
     }
     ring.stage();
-    this.held[shard] = 1;
     // Note: held commands are published by releaseCommits(); deferred ones at the end of the turn.
     if (!this.holding && !this.flushScheduled) {
       this.flushScheduled = true;
@@ -455,13 +454,8 @@ export class Pipeline {
   }
 
   private publishHeld(): void {
-    const held = this.held;
-    for (let k = 0; k < held.length; k++) {
-      if (held[k] === 1) {
-        held[k] = 0;
-        this.commandRings[k].flush();
-      }
-    }
+    const rings = this.commandRings;
+    for (let k = 0; k < rings.length; k++) if (rings[k].hasStaged) rings[k].flush();
   }
 
   /** Gives the claimed command up (the shard skips it). */
@@ -498,7 +492,6 @@ export class Pipeline {
     const base = src.byteOffset + offset;
     for (let i = 0; i < COMMAND_SIZE; i += 4) to.setInt32(at + i, from.getInt32(base + i, true), true);
     // Note: the commit publishes any held commands of this shard with this one.
-    this.held[shard] = 0;
     ring.commit();
     return OK;
   }
@@ -542,7 +535,6 @@ export class Pipeline {
       written++;
     }
     // Note: the flush publishes any held commands of this shard with the batch.
-    this.held[shard] = 0;
     ring.flush();
     if (written === 0) {
       this.busyRejects[shard]++;
