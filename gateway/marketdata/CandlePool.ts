@@ -14,15 +14,20 @@ import type { TradeHistory } from './TradeHistory.js';
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const WORKER_URL = new URL(`./candleWorker${EXTENSION}`, import.meta.url);
 
-/** Supported intervals and their length in microseconds. */
-export const CANDLE_INTERVALS: Readonly<Record<string, number>> = {
-  '1m': 60e6,
-  '5m': 300e6,
-  '15m': 900e6,
-  '1h': 3600e6,
-  '4h': 14400e6,
-  '1d': 86400e6,
-};
+/**
+ * Supported intervals and their length in microseconds. A null-prototype table: it is indexed with
+ * request strings, and "constructor", "__proto__" or "toString" must not find Object.prototype members.
+ */
+export const CANDLE_INTERVALS: Readonly<Record<string, number>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, number>, {
+    '1m': 60e6,
+    '5m': 300e6,
+    '15m': 900e6,
+    '1h': 3600e6,
+    '4h': 14400e6,
+    '1d': 86400e6,
+  }),
+);
 
 export interface CandlePoolOptions {
   /** Worker threads (default 1). */

@@ -142,8 +142,7 @@ export class MarketDataApi {
     if (feed === undefined) return unknownSymbol(req);
     const params = new URLSearchParams(req.query);
     const interval = params.get('interval') ?? '1m';
-    // Note: own keys only: "constructor", "__proto__", "toString" ... are not intervals.
-    const intervalUs = Object.hasOwn(CANDLE_INTERVALS, interval) ? CANDLE_INTERVALS[interval] : undefined;
+    const intervalUs = CANDLE_INTERVALS[interval];
     if (intervalUs === undefined) return badParam('interval', Object.keys(CANDLE_INTERVALS).join(', '));
     const limit = intParam(req.query, 'limit', 100, 1, MAX_CANDLES);
     if (limit === undefined) return badParam('limit', `an integer in 1..${MAX_CANDLES}`);
